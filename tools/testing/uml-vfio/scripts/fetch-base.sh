@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Fetch Debian's linux-source-7.x through a private apt setup (never /etc/apt)
+# and unpack it into the cache. Prints the path of the unpacked tree.
+#
+# Usage: fetch-base.sh CACHE_DIR PINNED_VERSION
+set -euo pipefail
+
+cache=$1
+pin=$2
+apt_dir=$cache/apt
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+log() { echo "fetch-base: $*" >&2; }
+warn() { echo "fetch-base: WARNING: $*" >&2; }
+
+apt_opts() {
+	echo "-o Dir::Etc::sourcelist=$apt_dir/sources.list" \
+	     "-o Dir::Etc::sourceparts=- -o Dir::State::Lists=$apt_dir/lists" \
+	     "-o Dir::Cache=$apt_dir/cache -o Dir::Cache::archives=$apt_dir/archives" \
+	     "-o Dir::State::status=$apt_dir/status -o APT::Get::List-Cleanup=0 -o APT::Sandbox::User=root"
+}
+
+setup_apt() {
+	mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial"
+	: > "$apt_dir/status"
+	cat > "$apt_dir/sources.list" <<SRC
+deb [signed-by=$keyring] http://deb.debian.org/debian trixie-backports main
+deb [signed-by=$keyring] http://deb.debian.org/debian sid main
+SRC
+	log "updating private package lists in $apt_dir (trixie-backports, sid)"
+	# shellcheck disable=SC2046
+	apt-get -q $(apt_opts) update >&2
+}
+
+# All linux-source-7.* candidates as "suite version package".
+candidates() {
+	local pkgs
+	# shellcheck disable=SC2046
+	pkgs=$(apt-cache $(apt_opts) pkgnames linux-source-7.)
+	[ -n "$pkgs" ] || return 0
+	# shellcheck disable=SC2046,SC2086
+	apt-cache $(apt_opts) madison $pkgs |
+	awk -F' *[|] *' '{ split($3, u, " "); split(u[2], s, "/"); print s[1], $2, $1 }' |
+	sed 's/^ *//'
+}
+
+pick() {
+	local all
+	all=$(candidates)
+	if echo "$all" | grep -q "^trixie-backports $pin linux-source-7.3\$"; then
+		echo "linux-source-7.3 $pin"
+		return
+	fi
+	for suite in trixie-backports sid; do
+		local best
+		best=$(echo "$all" | awk -v s="$suite" '$1 == s { print $3, $2 }' |
+		       sort -k2,2V | tail -n 1)
+		if [ -n "$best" ]; then
+			warn "pinned linux-source-7.3=$pin is gone; falling back to $best from $suite"
+			echo "$best"
+			return
+		fi
+	done
+	echo "fetch-base: no linux-source-7.* in trixie-backports or sid" >&2
+	exit 1
+}
+
+main() {
+	local pkg ver deb tree
+	mkdir -p "$cache"
+	if [ -f "$cache/base-version" ] && [ -d "$(cat "$cache/base-dir" 2>/dev/null)" ]; then
+		cat "$cache/base-dir"
+		return
+	fi
+	setup_apt
+	read -r pkg ver < <(pick)
+	deb=$(ls "$apt_dir"/archives/"${pkg}_${ver//:/%3a}"_*.deb 2>/dev/null | head -n 1 || true)
+	if [ -z "$deb" ]; then
+		log "downloading $pkg=$ver"
+		# shellcheck disable=SC2046
+		(cd "$apt_dir/archives" && apt-get -q $(apt_opts) download "$pkg=$ver" >&2)
+		deb=$(ls "$apt_dir"/archives/"${pkg}"_*.deb | head -n 1)
+	fi
+	log "unpacking $deb"
+	rm -rf "$cache/deb"
+	dpkg-deb -x "$deb" "$cache/deb"
+	local tarball
+	tarball=$(ls "$cache"/deb/usr/src/linux-source-*.tar.* | head -n 1)
+	tree=$cache/src
+	rm -rf "$tree" "$tree.tmp"
+	mkdir -p "$tree.tmp"
+	log "extracting $(basename "$tarball")"
+	tar -C "$tree.tmp" -xf "$tarball"
+	mv "$tree.tmp"/linux-source-* "$tree"
+	rm -rf "$tree.tmp" "$cache/deb"
+	echo "$pkg $ver" > "$cache/base-version"
+	echo "$tree" > "$cache/base-dir"
+	cat "$cache/base-dir"
+}
+
+main "$@"
