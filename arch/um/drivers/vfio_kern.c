@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO-based virtual PCI driver: passes host PCI devices, bound to vfio-pci,
+ * through to UML on top of the um_pci_ops layer (virt-pci).
+ *
+ * Based on the design of the RFC "um: Add VFIO-based virtual PCI driver" by
+ * Tiwei Bie.
+ */
+#define pr_fmt(fmt) "vfio_uml: " fmt
+
+#include <linux/ctype.h>
+#include <linux/hex.h>
+#include <linux/irq.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/unaligned.h>
+#include <asm/setup.h>
+#include <irq_kern.h>
+#include <init.h>
+#include <os.h>
+
+#include "virt-pci.h"
+#include "vfio_user.h"
+
+/* "dddddddd:bb:ss.f" and a NUL */
+#define UML_VFIO_NAME_LEN 17
+
+struct uml_vfio_group {
+	struct list_head list;
+	int id;
+	int fd;
+	int users;
+};
+
+/* Guest view of one MSI-X vector and its host eventfd's state. */
+struct uml_vfio_vector {
+	u32 data;		/* UML IRQ number, as virt-pci composes it */
+	bool masked;
+	bool pending;		/* fired while masked */
+};
+
+struct uml_vfio_device {
+	struct list_head list;
+	char name[UML_VFIO_NAME_LEN];
+	struct uml_vfio_group *group;
+
+	struct um_pci_device pdev;
+	struct uml_vfio_user_device udev;
+	int irq;		/* UML IRQ of udev.epoll */
+
+	/* Protects the MSI-X state below against the interrupt handler. */
+	raw_spinlock_t lock;
+	int msix_cap;
+	int msix_bar;
+	unsigned int msix_offset;
+	unsigned int msix_size;
+	int msix_vectors;
+	bool msix_enabled;
+	bool msix_maskall;
+	bool host_enabled;
+	u8 *msix_table;		/* shadow: vfio-pci drops guest writes */
+	struct uml_vfio_vector *vec;
+};
+
+#define to_vdev(_pdev) container_of(_pdev, struct uml_vfio_device, pdev)
+
+/* One container for all devices, opened with the first one. */
+static struct {
+	int fd;
+	int users;
+} uml_vfio_container = { .fd = -1 };
+
+static LIST_HEAD(uml_vfio_groups);
+static LIST_HEAD(uml_vfio_devices);
+static DEFINE_MUTEX(uml_vfio_mtx);
+
+/*
+ * vfio_uml.device= values, NUL-separated. Parameters are parsed before the
+ * slab allocator is up, so they are only recorded here and parsed by the
+ * initcall. Every value comes from the command line, so this cannot fill up.
+ */
+static char uml_vfio_args[COMMAND_LINE_SIZE] __initdata;
+static size_t uml_vfio_args_len __initdata;
+static bool uml_vfio_args_truncated __initdata;
+
+static void uml_vfio_fail(const char *dev, const char *step, int err,
+			  const char *hint)
+{
+	pr_err("%s: %s: %s%s%s%s\n", dev, step, uml_vfio_user_strerror(err),
+	       hint ? " (" : "", hint ?: "", hint ? ")" : "");
+}
+
+/* Called with uml_vfio_mtx held. */
+static int uml_vfio_get_container(const char *dev)
+{
+	int fd;
+
+	if (uml_vfio_container.fd >= 0)
+		return 0;
+
+	fd = uml_vfio_user_open_container();
+	if (fd == -ENODEV) {
+		uml_vfio_fail(dev, "opening /dev/vfio/vfio", fd,
+			      "no type1 IOMMU: load vfio_iommu_type1 on the host");
+		return fd;
+	}
+	if (fd < 0) {
+		uml_vfio_fail(dev, "opening /dev/vfio/vfio", fd,
+			      fd == -ENOENT ? "vfio modules not loaded on the host" :
+			      fd == -EACCES ? "no access for this user" : NULL);
+		return fd;
+	}
+
+	uml_vfio_container.fd = fd;
+	return 0;
+}
+
+/* Called with uml_vfio_mtx held. */
+static void uml_vfio_put_container(void)
+{
+	if (uml_vfio_container.users || uml_vfio_container.fd < 0)
+		return;
+	os_close_file(uml_vfio_container.fd);
+	uml_vfio_container.fd = -1;
+}
+
+/**
+ * uml_vfio_attach_group() - add a group to the container
+ * @dev: device name, for messages
+ * @group: group fd
+ *
+ * The first group also selects the IOMMU and maps all of UML's memory.
+ * Called with uml_vfio_mtx held.
+ *
+ * Return: 0 or a negative errno, already reported.
+ */
+static int uml_vfio_attach_group(const char *dev, int group)
+{
+	unsigned long long size = uml_vfio_user_dma_size() >> 20;
+	char hint[96];
+	int err;
+
+	err = uml_vfio_user_set_container(uml_vfio_container.fd, group);
+	if (err) {
+		uml_vfio_fail(dev, "adding group to container", err, NULL);
+		return err;
+	}
+
+	if (uml_vfio_container.users++)
+		return 0;
+
+	pr_info("mapping %llu MiB of UML memory for device DMA\n", size);
+	err = uml_vfio_user_setup_iommu(uml_vfio_container.fd);
+	if (err) {
+		snprintf(hint, sizeof(hint),
+			 "%llu MiB to pin: is RLIMIT_MEMLOCK high enough?", size);
+		uml_vfio_fail(dev, "mapping UML memory for DMA", err,
+			      err == -ENOMEM ? hint : NULL);
+		uml_vfio_user_unset_container(uml_vfio_container.fd, group);
+		uml_vfio_container.users--;
+		return err;
+	}
+
+	return 0;
+}
+
+/* Called with uml_vfio_mtx held. */
+static void uml_vfio_detach_group(int group)
+{
+	uml_vfio_user_unset_container(uml_vfio_container.fd, group);
+	uml_vfio_container.users--;
+}
+
+static void uml_vfio_no_group_hint(const char *dev, char *hint, size_t len)
+{
+	char driver[64];
+
+	uml_vfio_user_get_driver(dev, driver, sizeof(driver));
+	if (!driver[0])
+		snprintf(hint, len, "not bound to any host driver: bind it to vfio-pci");
+	else if (!strstr(driver, "vfio"))
+		snprintf(hint, len, "bound to host driver %s, not vfio-pci", driver);
+	else
+		hint[0] = '\0';
+}
+
+/**
+ * uml_vfio_get_group() - find or open the device's IOMMU group
+ * @dev: device name
+ *
+ * Devices of one group share its fd. Called with uml_vfio_mtx held.
+ *
+ * Return: the group or an ERR_PTR, already reported.
+ */
+static struct uml_vfio_group *uml_vfio_get_group(const char *dev)
+{
+	struct uml_vfio_group *group;
+	char step[40], hint[96];
+	int id, fd, err;
+
+	id = uml_vfio_user_get_group_id(dev);
+	if (id < 0) {
+		uml_vfio_fail(dev, "reading its IOMMU group", id,
+			      id == -ENOENT ? "no IOMMU group: is the host IOMMU on?" : NULL);
+		return ERR_PTR(id);
+	}
+
+	list_for_each_entry(group, &uml_vfio_groups, list) {
+		if (group->id == id) {
+			group->users++;
+			return group;
+		}
+	}
+
+	err = uml_vfio_get_container(dev);
+	if (err)
+		return ERR_PTR(err);
+
+	snprintf(step, sizeof(step), "opening /dev/vfio/%d", id);
+	fd = uml_vfio_user_open_group(id);
+	if (fd < 0) {
+		err = fd;
+		if (err == -ENOENT)
+			uml_vfio_no_group_hint(dev, hint, sizeof(hint));
+		else if (err == -EACCES)
+			snprintf(hint, sizeof(hint),
+				 "no access: check owner and mode of /dev/vfio/%d", id);
+		else if (err == -EBUSY)
+			snprintf(hint, sizeof(hint), "group in use by another process");
+		else
+			hint[0] = '\0';
+		uml_vfio_fail(dev, step, err, hint[0] ? hint : NULL);
+		goto put_container;
+	}
+
+	err = uml_vfio_user_group_viable(fd);
+	if (err <= 0) {
+		if (!err) {
+			pr_err("%s: IOMMU group %d is not viable (bind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci)\n",
+			       dev, id, id);
+			err = -EINVAL;
+		} else {
+			uml_vfio_fail(dev, "reading group status", err, NULL);
+		}
+		goto close_group;
+	}
+
+	err = uml_vfio_attach_group(dev, fd);
+	if (err)
+		goto close_group;
+
+	group = kzalloc_obj(*group);
+	if (!group) {
+		err = -ENOMEM;
+		uml_vfio_fail(dev, "allocating group", err, NULL);
+		goto detach_group;
+	}
+	group->id = id;
+	group->fd = fd;
+	group->users = 1;
+	list_add_tail(&group->list, &uml_vfio_groups);
+	return group;
+
+detach_group:
+	uml_vfio_detach_group(fd);
+close_group:
+	os_close_file(fd);
+put_container:
+	uml_vfio_put_container();
+	return ERR_PTR(err);
+}
+
+/* Called with uml_vfio_mtx held. */
+static void uml_vfio_put_group(struct uml_vfio_group *group)
+{
+	if (--group->users)
+		return;
+
+	list_del(&group->list);
+	uml_vfio_detach_group(group->fd);
+	os_close_file(group->fd);
+	kfree(group);
+	uml_vfio_put_container();
+}
+
+static void uml_vfio_io_error(struct uml_vfio_device *dev, const char *what,
+			      int region, unsigned int offset, int size,
+			      int err)
+{
+	pr_err_ratelimited("%s: %s of %d bytes at region %d offset %#x failed: %s\n",
+			   dev->name, what, size, region, offset,
+			   uml_vfio_user_strerror(err));
+}
+
+static unsigned long uml_vfio_get_le(const u8 *data, int size)
+{
+	switch (size) {
+	case 1:
+		return data[0];
+	case 2:
+		return get_unaligned_le16(data);
+	case 4:
+		return get_unaligned_le32(data);
+#ifdef CONFIG_64BIT
+	case 8:
+		return get_unaligned_le64(data);
+#endif
+	default:
+		return ULONG_MAX;
+	}
+}
+
+static void uml_vfio_put_le(u8 *data, int size, unsigned long val)
+{
+	switch (size) {
+	case 1:
+		data[0] = val;
+		break;
+	case 2:
+		put_unaligned_le16(val, data);
+		break;
+	case 4:
+		put_unaligned_le32(val, data);
+		break;
+#ifdef CONFIG_64BIT
+	case 8:
+		put_unaligned_le64(val, data);
+		break;
+#endif
+	}
+}
+
+static unsigned long uml_vfio_region_read(struct uml_vfio_device *dev,
+					  int region, unsigned int offset,
+					  int size)
+{
+	u8 data[8];
+	int err;
+
+	err = uml_vfio_user_region_read(&dev->udev, region, offset, data, size);
+	if (err) {
+		uml_vfio_io_error(dev, "read", region, offset, size, err);
+		return ULONG_MAX;
+	}
+
+	return uml_vfio_get_le(data, size);
+}
+
+static void uml_vfio_region_write(struct uml_vfio_device *dev, int region,
+				  unsigned int offset, int size,
+				  unsigned long val)
+{
+	u8 data[8];
+	int err;
+
+	uml_vfio_put_le(data, size, val);
+	err = uml_vfio_user_region_write(&dev->udev, region, offset, data,
+					 size);
+	if (err)
+		uml_vfio_io_error(dev, "write", region, offset, size, err);
+}
+
+/* Called with dev->lock held: only host syscalls, no sleeping. */
+static void uml_vfio_push_vector(struct uml_vfio_device *dev, int index)
+{
+	struct uml_vfio_vector *vec = &dev->vec[index];
+	int err = 0;
+
+	if (vec->data && dev->udev.irqfd[index] < 0) {
+		err = uml_vfio_user_activate_irq(&dev->udev, index);
+		if (!err)
+			err = uml_vfio_user_update_irqs(&dev->udev, index, 1);
+	} else if (!vec->data && dev->udev.irqfd[index] >= 0) {
+		uml_vfio_user_deactivate_irq(&dev->udev, index);
+		err = uml_vfio_user_update_irqs(&dev->udev, index, 1);
+	}
+
+	if (err)
+		pr_err_ratelimited("%s: MSI-X vector %d: %s\n", dev->name,
+				   index, uml_vfio_user_strerror(err));
+}
+
+/**
+ * uml_vfio_msix_sync() - follow the guest's MSI-X enable bit on the host
+ * @dev: device, with dev->lock held
+ *
+ * Enabling gives VFIO one eventfd per vector that has a message; vectors
+ * that get one later are pushed one by one (uml_vfio_push_vector()).
+ */
+static void uml_vfio_msix_sync(struct uml_vfio_device *dev)
+{
+	int i, err;
+
+	if (dev->msix_enabled == dev->host_enabled)
+		return;
+
+	if (!dev->msix_enabled) {
+		err = uml_vfio_user_disable_irqs(&dev->udev);
+		for (i = 0; i < dev->msix_vectors; i++) {
+			uml_vfio_user_deactivate_irq(&dev->udev, i);
+			dev->vec[i].pending = false;
+		}
+		dev->host_enabled = false;
+		if (err)
+			pr_err_ratelimited("%s: disabling MSI-X: %s\n",
+					   dev->name, uml_vfio_user_strerror(err));
+		return;
+	}
+
+	for (i = 0; i < dev->msix_vectors; i++) {
+		if (!dev->vec[i].data)
+			continue;
+		err = uml_vfio_user_activate_irq(&dev->udev, i);
+		if (err)
+			pr_err_ratelimited("%s: MSI-X vector %d: %s\n",
+					   dev->name, i,
+					   uml_vfio_user_strerror(err));
+	}
+
+	err = uml_vfio_user_update_irqs(&dev->udev, 0, dev->msix_vectors);
+	if (err) {
+		pr_err_ratelimited("%s: enabling MSI-X: %s\n", dev->name,
+				   uml_vfio_user_strerror(err));
+		return;
+	}
+	dev->host_enabled = true;
+}
+
+/* Re-deliver, through the eventfd, what arrived while masked. */
+static void uml_vfio_msix_unmasked(struct uml_vfio_device *dev, int index)
+{
+	struct uml_vfio_vector *vec = &dev->vec[index];
+
+	if (vec->masked || dev->msix_maskall || !vec->pending)
+		return;
+	vec->pending = false;
+	uml_vfio_user_kick_irq(&dev->udev, index);
+}
+
+/*
+ * Linux reads offset 0x100 of every device to size its config space; a
+ * conventional PCI device has only 256 bytes, which reads as all-ones.
+ */
+static bool uml_vfio_cfgspace_beyond(struct uml_vfio_device *dev,
+				     unsigned int offset, int size)
+{
+	return offset + size > dev->udev.region[UML_VFIO_CONFIG_REGION].size;
+}
+
+static unsigned long uml_vfio_cfgspace_read(struct um_pci_device *pdev,
+					    unsigned int offset, int size)
+{
+	struct uml_vfio_device *dev = to_vdev(pdev);
+
+	if (uml_vfio_cfgspace_beyond(dev, offset, size))
+		return ULONG_MAX;
+
+	return uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION, offset, size);
+}
+
+static void uml_vfio_cfgspace_write(struct um_pci_device *pdev,
+				    unsigned int offset, int size,
+				    unsigned long val)
+{
+	struct uml_vfio_device *dev = to_vdev(pdev);
+	/* ENABLE and MASKALL live in the high byte of Message Control. */
+	unsigned int hi = dev->msix_cap + PCI_MSIX_FLAGS + 1;
+	unsigned long flags;
+	u8 ctl;
+	int i;
+
+	if (hi >= offset && hi < offset + size) {
+		ctl = val >> ((hi - offset) * 8);
+
+		raw_spin_lock_irqsave(&dev->lock, flags);
+		dev->msix_enabled = ctl & (PCI_MSIX_FLAGS_ENABLE >> 8);
+		dev->msix_maskall = ctl & (PCI_MSIX_FLAGS_MASKALL >> 8);
+		uml_vfio_msix_sync(dev);
+		for (i = 0; i < dev->msix_vectors; i++)
+			uml_vfio_msix_unmasked(dev, i);
+		raw_spin_unlock_irqrestore(&dev->lock, flags);
+	}
+
+	if (!uml_vfio_cfgspace_beyond(dev, offset, size))
+		uml_vfio_region_write(dev, UML_VFIO_CONFIG_REGION, offset, size,
+				      val);
+}
+
+static bool uml_vfio_in_msix_table(struct uml_vfio_device *dev, int bar,
+				   unsigned int offset, int size)
+{
+	return bar == dev->msix_bar && offset >= dev->msix_offset &&
+	       offset + size <= dev->msix_offset + dev->msix_size;
+}
+
+/* A guest write to the MSI-X table: update the shadow, act on changes. */
+static void uml_vfio_msix_table_write(struct uml_vfio_device *dev,
+				      unsigned int offset, int size,
+				      unsigned long val)
+{
+	unsigned int first, last, i;
+	unsigned long flags;
+	u8 *entry;
+
+	offset -= dev->msix_offset;
+	first = offset / PCI_MSIX_ENTRY_SIZE;
+	last = (offset + size - 1) / PCI_MSIX_ENTRY_SIZE;
+
+	raw_spin_lock_irqsave(&dev->lock, flags);
+	uml_vfio_put_le(dev->msix_table + offset, size, val);
+
+	for (i = first; i <= last; i++) {
+		struct uml_vfio_vector *vec;
+
+		if (i >= dev->msix_vectors) {
+			pr_err_ratelimited("%s: MSI-X table write to entry %u, but the host offers %d vectors\n",
+					   dev->name, i, dev->msix_vectors);
+			continue;
+		}
+
+		vec = &dev->vec[i];
+		entry = dev->msix_table + i * PCI_MSIX_ENTRY_SIZE;
+		vec->data = get_unaligned_le32(entry + PCI_MSIX_ENTRY_DATA);
+		vec->masked = get_unaligned_le32(entry + PCI_MSIX_ENTRY_VECTOR_CTRL) &
+			      PCI_MSIX_ENTRY_CTRL_MASKBIT;
+		if (dev->host_enabled)
+			uml_vfio_push_vector(dev, i);
+		uml_vfio_msix_unmasked(dev, i);
+	}
+	raw_spin_unlock_irqrestore(&dev->lock, flags);
+}
+
+static unsigned long uml_vfio_bar_read(struct um_pci_device *pdev, int bar,
+				       unsigned int offset, int size)
+{
+	struct uml_vfio_device *dev = to_vdev(pdev);
+
+	if (uml_vfio_in_msix_table(dev, bar, offset, size))
+		return uml_vfio_get_le(dev->msix_table + offset -
+				       dev->msix_offset, size);
+
+	return uml_vfio_region_read(dev, bar, offset, size);
+}
+
+static void uml_vfio_bar_write(struct um_pci_device *pdev, int bar,
+			       unsigned int offset, int size, unsigned long val)
+{
+	struct uml_vfio_device *dev = to_vdev(pdev);
+
+	if (uml_vfio_in_msix_table(dev, bar, offset, size)) {
+		uml_vfio_msix_table_write(dev, offset, size, val);
+		return;
+	}
+
+	uml_vfio_region_write(dev, bar, offset, size, val);
+}
+
+static void uml_vfio_bar_copy_from(struct um_pci_device *pdev, int bar,
+				   void *buffer, unsigned int offset, int size)
+{
+	struct uml_vfio_device *dev = to_vdev(pdev);
+	int err;
+
+	err = uml_vfio_user_region_read(&dev->udev, bar, offset, buffer, size);
+	if (err) {
+		memset(buffer, 0xff, size);
+		uml_vfio_io_error(dev, "read", bar, offset, size, err);
+	}
+}
+
+static void uml_vfio_bar_copy_to(struct um_pci_device *pdev, int bar,
+				 unsigned int offset, const void *buffer,
+				 int size)
+{
+	struct uml_vfio_device *dev = to_vdev(pdev);
+	int err;
+
+	err = uml_vfio_user_region_write(&dev->udev, bar, offset, buffer, size);
+	if (err)
+		uml_vfio_io_error(dev, "write", bar, offset, size, err);
+}
+
+static void uml_vfio_bar_set(struct um_pci_device *pdev, int bar,
+			     unsigned int offset, u8 value, int size)
+{
+	u8 buf[256];
+	int n;
+
+	memset(buf, value, min_t(int, size, sizeof(buf)));
+	while (size > 0) {
+		n = min_t(int, size, sizeof(buf));
+		uml_vfio_bar_copy_to(pdev, bar, offset, buf, n);
+		offset += n;
+		size -= n;
+	}
+}
+
+static const struct um_pci_ops uml_vfio_um_pci_ops = {
+	.cfgspace_read = uml_vfio_cfgspace_read,
+	.cfgspace_write = uml_vfio_cfgspace_write,
+	.bar_read = uml_vfio_bar_read,
+	.bar_write = uml_vfio_bar_write,
+	.bar_copy_from = uml_vfio_bar_copy_from,
+	.bar_copy_to = uml_vfio_bar_copy_to,
+	.bar_set = uml_vfio_bar_set,
+};
+
+/**
+ * uml_vfio_interrupt() - demultiplex the device's vector eventfds
+ * @irq: UML IRQ of the device's epoll fd
+ * @opaque: the device
+ *
+ * Each vector that fired is handed to the UML IRQ its MSI-X message names,
+ * unless it is masked, in which case it stays pending until unmasked.
+ *
+ * Return: IRQ_HANDLED.
+ */
+static irqreturn_t uml_vfio_interrupt(int irq, void *opaque)
+{
+	struct uml_vfio_device *dev = opaque;
+	int fired[16], n, i, target;
+	unsigned long flags;
+
+	for (;;) {
+		raw_spin_lock_irqsave(&dev->lock, flags);
+		n = uml_vfio_user_poll_irqs(&dev->udev, fired, ARRAY_SIZE(fired));
+		raw_spin_unlock_irqrestore(&dev->lock, flags);
+		if (n <= 0)
+			break;
+
+		for (i = 0; i < n; i++) {
+			struct uml_vfio_vector *vec = &dev->vec[fired[i]];
+
+			raw_spin_lock_irqsave(&dev->lock, flags);
+			target = vec->data;
+			if (vec->masked || dev->msix_maskall) {
+				vec->pending = true;
+				target = 0;
+			}
+			raw_spin_unlock_irqrestore(&dev->lock, flags);
+
+			if (target && generic_handle_irq(target))
+				pr_err_ratelimited("%s: MSI-X vector %d names IRQ %d, which has no handler\n",
+						   dev->name, fired[i], target);
+		}
+	}
+
+	if (n < 0)
+		pr_err_ratelimited("%s: polling MSI-X eventfds: %s\n", dev->name,
+				   uml_vfio_user_strerror(n));
+
+	return IRQ_HANDLED;
+}
+
+static int uml_vfio_find_capability(struct uml_vfio_device *dev, u8 cap)
+{
+	int ttl = 48;
+	u16 ent;
+	u8 pos;
+
+	if (!(uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION, PCI_STATUS, 2) &
+	      PCI_STATUS_CAP_LIST))
+		return 0;
+
+	pos = uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION,
+				   PCI_CAPABILITY_LIST, 1);
+	while (pos >= PCI_STD_HEADER_SIZEOF && ttl--) {
+		ent = uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION,
+					   pos & ~3, 2);
+		if ((ent & 0xff) == 0xff)
+			break;
+		if ((ent & 0xff) == cap)
+			return pos & ~3;
+		pos = ent >> 8;
+	}
+
+	return 0;
+}
+
+/* Return: 0, or a negative errno after reporting it. */
+static int uml_vfio_setup_msix(struct uml_vfio_device *dev)
+{
+	unsigned int table, qsize, i;
+	int pos;
+
+	pos = uml_vfio_find_capability(dev, PCI_CAP_ID_MSIX);
+	if (!pos) {
+		pr_err("%s: no MSI-X capability (only MSI-X devices are supported for now)\n",
+		       dev->name);
+		return -EOPNOTSUPP;
+	}
+
+	table = uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION,
+				     pos + PCI_MSIX_TABLE, 4);
+	qsize = (uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION,
+				      pos + PCI_MSIX_FLAGS, 2) &
+		 PCI_MSIX_FLAGS_QSIZE) + 1;
+
+	dev->msix_cap = pos;
+	dev->msix_bar = table & PCI_MSIX_TABLE_BIR;
+	dev->msix_offset = table & PCI_MSIX_TABLE_OFFSET;
+	dev->msix_size = qsize * PCI_MSIX_ENTRY_SIZE;
+	dev->msix_vectors = min_t(int, qsize, dev->udev.irq_count);
+	if (!dev->msix_vectors) {
+		pr_err("%s: the host offers no MSI-X vectors for it\n",
+		       dev->name);
+		return -EOPNOTSUPP;
+	}
+
+	dev->msix_table = kzalloc(dev->msix_size, GFP_KERNEL);
+	dev->vec = kzalloc_objs(*dev->vec, dev->msix_vectors);
+	if (!dev->msix_table || !dev->vec) {
+		kfree(dev->msix_table);
+		kfree(dev->vec);
+		uml_vfio_fail(dev->name, "allocating MSI-X state", -ENOMEM, NULL);
+		return -ENOMEM;
+	}
+
+	/* Vectors come out of reset masked. */
+	for (i = 0; i < qsize; i++)
+		put_unaligned_le32(PCI_MSIX_ENTRY_CTRL_MASKBIT,
+				   dev->msix_table + i * PCI_MSIX_ENTRY_SIZE +
+				   PCI_MSIX_ENTRY_VECTOR_CTRL);
+	for (i = 0; i < dev->msix_vectors; i++)
+		dev->vec[i].masked = true;
+
+	return 0;
+}
+
+static void uml_vfio_free_msix(struct uml_vfio_device *dev)
+{
+	kfree(dev->vec);
+	kfree(dev->msix_table);
+}
+
+/* Devices registered with virt-pci, to explain its limit when hit. */
+static int uml_vfio_registered;
+
+/**
+ * uml_vfio_open_device() - set a device up and register it with virt-pci
+ * @dev: device, with its name set
+ *
+ * Called with uml_vfio_mtx held. Every failure is reported in one line that
+ * names the device and the failing step.
+ *
+ * Return: 0 or a negative errno.
+ */
+static int uml_vfio_open_device(struct uml_vfio_device *dev)
+{
+	static bool sigio_started;
+	const char *step;
+	int err;
+
+	err = uml_vfio_user_device_exists(dev->name);
+	if (err) {
+		pr_err("%s: no such PCI device on the host\n", dev->name);
+		return err;
+	}
+
+	dev->group = uml_vfio_get_group(dev->name);
+	if (IS_ERR(dev->group))
+		return PTR_ERR(dev->group);
+
+	err = uml_vfio_user_setup_device(&dev->udev, dev->group->fd, dev->name,
+					 &step);
+	if (err) {
+		uml_vfio_fail(dev->name, step, err, NULL);
+		goto put_group;
+	}
+
+	err = uml_vfio_setup_msix(dev);
+	if (err)
+		goto teardown_udev;
+
+	/* eventfds and epoll fds do not raise SIGIO: use the helper thread. */
+	if (!sigio_started) {
+		sigio_broken();
+		sigio_started = true;
+	}
+
+	dev->irq = um_request_irq(UM_IRQ_ALLOC, dev->udev.epoll, IRQ_READ,
+				  uml_vfio_interrupt, 0, "vfio-uml", dev);
+	if (dev->irq < 0) {
+		err = dev->irq;
+		uml_vfio_fail(dev->name, "requesting UML IRQ", err, NULL);
+		goto free_msix;
+	}
+
+	err = add_sigio_fd(dev->udev.epoll);
+	if (err) {
+		uml_vfio_fail(dev->name, "adding SIGIO fd", err, NULL);
+		goto free_irq;
+	}
+
+	dev->pdev.ops = &uml_vfio_um_pci_ops;
+	err = um_pci_device_register(&dev->pdev);
+	if (err) {
+		if (err == -ENOSPC)
+			pr_err("%s: registering with virt-pci: no free slot (virt-pci holds no more than the %d devices already registered)\n",
+			       dev->name, uml_vfio_registered);
+		else
+			uml_vfio_fail(dev->name, "registering with virt-pci",
+				      err, NULL);
+		goto ignore_sigio;
+	}
+
+	uml_vfio_registered++;
+	return 0;
+
+ignore_sigio:
+	ignore_sigio_fd(dev->udev.epoll);
+free_irq:
+	um_free_irq(dev->irq, dev);
+free_msix:
+	uml_vfio_free_msix(dev);
+teardown_udev:
+	uml_vfio_user_teardown_device(&dev->udev);
+put_group:
+	uml_vfio_put_group(dev->group);
+	return err;
+}
+
+/**
+ * uml_vfio_parse_addr() - validate and normalise a PCI address
+ * @s: "DDDD:BB:SS.F" or "BB:SS.F" (domain 0000), hexadecimal
+ * @name: the address as sysfs spells it, on success
+ *
+ * Return: NULL on success, else why @s was rejected.
+ */
+static const char *uml_vfio_parse_addr(const char *s, char *name)
+{
+	unsigned int field[4] = { 0 }, max[4] = { 0xffffffff, 0xff, 0x1f, 0x7 };
+	static const char * const what[4] = { "domain", "bus", "slot", "function" };
+	static const char sep[4] = { ':', ':', '.', '\0' };
+	int colons = 0, i, first, digits;
+	const char *p;
+
+	for (p = s; *p; p++)
+		colons += *p == ':';
+	if (colons < 1 || colons > 2)
+		return "expected DDDD:BB:SS.F";
+
+	first = colons == 2 ? 0 : 1;
+	for (p = s, i = first; i < 4; i++) {
+		u64 v = 0;
+
+		for (digits = 0; isxdigit(*p); p++, digits++) {
+			v = v * 16 + hex_to_bin(*p);
+			if (v > 0xffffffffULL)
+				break;
+		}
+		if (!digits || *p != sep[i])
+			return "expected DDDD:BB:SS.F (hexadecimal)";
+		if (v > max[i]) {
+			pr_err("%s: %s %#llx out of range (0-%#x)\n", s, what[i],
+			       v, max[i]);
+			return "";
+		}
+		field[i] = v;
+		if (*p)
+			p++;
+	}
+
+	snprintf(name, UML_VFIO_NAME_LEN, "%04x:%02x:%02x.%x", field[0],
+		 field[1], field[2], field[3]);
+	return NULL;
+}
+
+/* Return: the new device, or NULL after saying why @arg is not used. */
+static struct uml_vfio_device * __init uml_vfio_new_device(const char *arg)
+{
+	char name[UML_VFIO_NAME_LEN];
+	struct uml_vfio_device *dev;
+	const char *why;
+
+	if (!*arg) {
+		pr_err("vfio_uml.device= given without an address; expected DDDD:BB:SS.F\n");
+		return NULL;
+	}
+
+	why = uml_vfio_parse_addr(arg, name);
+	if (why) {
+		if (*why)
+			pr_err("%s: invalid device address: %s\n", arg, why);
+		return NULL;
+	}
+
+	list_for_each_entry(dev, &uml_vfio_devices, list) {
+		if (!strcmp(dev->name, name)) {
+			pr_err("%s: given more than once; using it once\n",
+			       name);
+			return NULL;
+		}
+	}
+
+	dev = kzalloc_obj(*dev);
+	if (!dev) {
+		uml_vfio_fail(name, "allocating device", -ENOMEM, NULL);
+		return NULL;
+	}
+	strscpy(dev->name, name);
+	raw_spin_lock_init(&dev->lock);
+	return dev;
+}
+
+/*
+ * Only called while the boot command line is parsed (the parameter is not
+ * writable at run time), hence __ref for the __initdata it fills.
+ */
+static int __ref uml_vfio_cmdline_set(const char *val,
+				      const struct kernel_param *kp)
+{
+	size_t len = val ? strlen(val) + 1 : 1;
+
+	if (uml_vfio_args_len + len > sizeof(uml_vfio_args)) {
+		uml_vfio_args_truncated = true;
+		return 0;
+	}
+	if (val)
+		memcpy(uml_vfio_args + uml_vfio_args_len, val, len);
+	else
+		uml_vfio_args[uml_vfio_args_len] = '\0';
+	uml_vfio_args_len += len;
+	return 0;
+}
+
+/* Lists the devices that were set up. */
+static int uml_vfio_cmdline_get(char *buffer, const struct kernel_param *kp)
+{
+	struct uml_vfio_device *dev;
+	int n = 0;
+
+	guard(mutex)(&uml_vfio_mtx);
+	list_for_each_entry(dev, &uml_vfio_devices, list)
+		n += sysfs_emit_at(buffer, n, "%s%s", n ? "," : "", dev->name);
+	n += sysfs_emit_at(buffer, n, "\n");
+	return n;
+}
+
+static const struct kernel_param_ops uml_vfio_cmdline_param_ops = {
+	.flags = KERNEL_PARAM_OPS_FL_NOARG,
+	.set = uml_vfio_cmdline_set,
+	.get = uml_vfio_cmdline_get,
+};
+
+device_param_cb(device, &uml_vfio_cmdline_param_ops, NULL, 0400);
+__uml_help(uml_vfio_cmdline_param_ops,
+	   "vfio_uml.device=<domain:bus:slot.function>\n"
+	   "    Pass a host PCI device, bound to vfio-pci, through to UML via VFIO.\n"
+	   "    The domain may be left out (bus:slot.function means domain 0000).\n"
+	   "    Repeat the parameter to pass more devices. Only MSI-X capable\n"
+	   "    devices are supported for now, and their drivers must use MSI-X.\n\n");
+
+static int __init uml_vfio_init(void)
+{
+	struct uml_vfio_device *dev, *next;
+	size_t pos;
+
+	if (uml_vfio_args_truncated)
+		pr_err("too many vfio_uml.device= parameters; ignoring the last ones\n");
+
+	guard(mutex)(&uml_vfio_mtx);
+
+	/* All of them first, so that duplicates of failed ones are caught. */
+	for (pos = 0; pos < uml_vfio_args_len;
+	     pos += strlen(uml_vfio_args + pos) + 1) {
+		dev = uml_vfio_new_device(uml_vfio_args + pos);
+		if (dev)
+			list_add_tail(&dev->list, &uml_vfio_devices);
+	}
+
+	list_for_each_entry_safe(dev, next, &uml_vfio_devices, list) {
+		if (uml_vfio_open_device(dev)) {
+			list_del(&dev->list);
+			kfree(dev);
+			continue;
+		}
+		pr_info("%s: passed through (IOMMU group %d, %d MSI-X vectors)\n",
+			dev->name, dev->group->id, dev->msix_vectors);
+	}
+
+	return 0;
+}
+late_initcall(uml_vfio_init);
+
+/*
+ * Built-in code has no module_exit: this runs as UML exits and releases
+ * the host side only, since the kernel is going away around it.
+ */
+static void uml_vfio_exit(void)
+{
+	struct uml_vfio_device *dev;
+	struct uml_vfio_group *group;
+
+	list_for_each_entry(dev, &uml_vfio_devices, list) {
+		if (dev->host_enabled)
+			uml_vfio_user_disable_irqs(&dev->udev);
+		uml_vfio_user_teardown_device(&dev->udev);
+	}
+
+	list_for_each_entry(group, &uml_vfio_groups, list) {
+		uml_vfio_user_unset_container(uml_vfio_container.fd, group->fd);
+		os_close_file(group->fd);
+	}
+
+	if (uml_vfio_container.fd >= 0)
+		os_close_file(uml_vfio_container.fd);
+}
+
+__uml_exitcall(uml_vfio_exit);

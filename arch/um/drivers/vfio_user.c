@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host half of the VFIO-based virtual PCI driver: VFIO container, group and
+ * device ioctls, region I/O and MSI-X eventfds. Everything here returns a
+ * negative errno and leaves the reporting to the kernel half.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <linux/vfio.h>
+#include <as-layout.h>
+#include <um_malloc.h>
+
+#include "vfio_user.h"
+
+/* Vectors drained per epoll_wait() in the interrupt handler. */
+#define UML_VFIO_POLL_BATCH 16
+
+/*
+ * This code runs on UML's kernel stack: no PATH_MAX buffers. Sysfs paths of
+ * a PCI device and the links read here are far shorter than this.
+ */
+#define UML_VFIO_PATH_LEN 256
+
+static ssize_t vfio_readlink(const char *path, char *buf, size_t size)
+{
+	ssize_t n = readlink(path, buf, size);
+
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return n;
+}
+
+const char *uml_vfio_user_strerror(int err)
+{
+	return strerror(err < 0 ? -err : err);
+}
+
+/**
+ * uml_vfio_user_device_exists() - check that the host has this PCI device
+ * @device: address as sysfs names it
+ *
+ * Return: 0 if it exists, a negative errno otherwise.
+ */
+int uml_vfio_user_device_exists(const char *device)
+{
+	char path[UML_VFIO_PATH_LEN];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", device);
+	return access(path, F_OK) ? -errno : 0;
+}
+
+/**
+ * uml_vfio_user_get_driver() - name the host driver the device is bound to
+ * @device: address as sysfs names it
+ * @buf: where the name goes ("" when unbound)
+ * @size: size of @buf
+ *
+ * Only used to explain a failure, so it never fails itself.
+ *
+ * Return: @buf's length.
+ */
+int uml_vfio_user_get_driver(const char *device, char *buf, int size)
+{
+	char path[UML_VFIO_PATH_LEN], link[UML_VFIO_PATH_LEN];
+	const char *name;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", device);
+	if (vfio_readlink(path, link, sizeof(link)) <= 0)
+		return 0;
+	name = strrchr(link, '/');
+	snprintf(buf, size, "%s", name ? name + 1 : link);
+	return strlen(buf);
+}
+
+int uml_vfio_user_open_container(void)
+{
+	int r, fd;
+
+	fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	r = ioctl(fd, VFIO_GET_API_VERSION);
+	if (r != VFIO_API_VERSION) {
+		r = r < 0 ? -errno : -EPROTO;
+		goto error;
+	}
+
+	/* Without vfio_iommu_type1 loaded this answers 0, not an error. */
+	r = ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU);
+	if (r <= 0) {
+		r = r < 0 ? -errno : -ENODEV;
+		goto error;
+	}
+
+	return fd;
+
+error:
+	close(fd);
+	return r;
+}
+
+/**
+ * uml_vfio_user_setup_iommu() - select type1 and map UML memory for DMA
+ * @container: container fd with at least one group attached
+ *
+ * UML "physical" memory from the end of the kernel image to the end of
+ * physmem is mapped once, at IOVA == UML physical address, so that guest
+ * drivers' DMA addresses need no translation.
+ *
+ * Return: 0 or a negative errno.
+ */
+/* Return: how many bytes uml_vfio_user_setup_iommu() maps (and pins). */
+unsigned long long uml_vfio_user_dma_size(void)
+{
+	return physmem_size - (uml_reserved - uml_physmem);
+}
+
+int uml_vfio_user_setup_iommu(int container)
+{
+	unsigned long reserved = uml_reserved - uml_physmem;
+	struct vfio_iommu_type1_dma_map dma_map = {
+		.argsz = sizeof(dma_map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = uml_reserved,
+		.iova = reserved,
+		.size = uml_vfio_user_dma_size(),
+	};
+
+	if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0)
+		return -errno;
+
+	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &dma_map) < 0)
+		return -errno;
+
+	return 0;
+}
+
+/**
+ * uml_vfio_user_get_group_id() - read the device's IOMMU group number
+ * @device: address as sysfs names it
+ *
+ * Return: the group number or a negative errno.
+ */
+int uml_vfio_user_get_group_id(const char *device)
+{
+	char path[UML_VFIO_PATH_LEN], link[UML_VFIO_PATH_LEN];
+	const char *name;
+	unsigned long id;
+	ssize_t n;
+	char *end;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 device);
+	n = vfio_readlink(path, link, sizeof(link));
+	if (n < 0)
+		return n;
+
+	name = strrchr(link, '/');
+	name = name ? name + 1 : link;
+	errno = 0;
+	id = strtoul(name, &end, 10);
+	if (errno || *end != '\0' || end == name || id > INT_MAX)
+		return -EINVAL;
+
+	return id;
+}
+
+int uml_vfio_user_open_group(int group_id)
+{
+	char path[32];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group_id);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Return: 1 if every device of the group is bound to VFIO (or none), 0 if not. */
+int uml_vfio_user_group_viable(int group)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+
+	if (ioctl(group, VFIO_GROUP_GET_STATUS, &status) < 0)
+		return -errno;
+
+	return !!(status.flags & VFIO_GROUP_FLAGS_VIABLE);
+}
+
+int uml_vfio_user_set_container(int container, int group)
+{
+	if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) < 0)
+		return -errno;
+	return 0;
+}
+
+void uml_vfio_user_unset_container(int container, int group)
+{
+	ioctl(group, VFIO_GROUP_UNSET_CONTAINER, &container);
+}
+
+static int vfio_get_regions(struct uml_vfio_user_device *dev,
+			    unsigned int num_regions)
+{
+	unsigned int i;
+
+	memset(dev->region, 0, sizeof(dev->region));
+	for (i = 0; i < num_regions && i < UML_VFIO_NUM_REGIONS; i++) {
+		struct vfio_region_info info = {
+			.argsz = sizeof(info),
+			.index = i,
+		};
+
+		if (ioctl(dev->device, VFIO_DEVICE_GET_REGION_INFO, &info) < 0)
+			return -errno;
+		dev->region[i].size = info.size;
+		dev->region[i].offset = info.offset;
+	}
+
+	return 0;
+}
+
+/**
+ * uml_vfio_user_setup_device() - open a device of an attached group
+ * @dev: filled in on success
+ * @group: group fd, already in the container
+ * @device: address as sysfs names it
+ * @step: on failure, set to what failed
+ *
+ * MSI-X is left disabled on the host: it is enabled when the guest driver
+ * enables it (uml_vfio_user_update_irqs()).
+ *
+ * Return: 0 or a negative errno.
+ */
+int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
+			       const char *device, const char **step)
+{
+	struct vfio_device_info device_info = { .argsz = sizeof(device_info) };
+	struct vfio_irq_info irq_info = {
+		.argsz = sizeof(irq_info),
+		.index = VFIO_PCI_MSIX_IRQ_INDEX,
+	};
+	int err, i;
+
+	*step = "getting device fd";
+	dev->device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, device);
+	if (dev->device < 0)
+		return -errno;
+
+	*step = "reading device info";
+	if (ioctl(dev->device, VFIO_DEVICE_GET_INFO, &device_info) < 0) {
+		err = -errno;
+		goto close_device;
+	}
+
+	*step = "reading region info";
+	err = vfio_get_regions(dev, device_info.num_regions);
+	if (err)
+		goto close_device;
+
+	*step = "reading MSI-X info";
+	if (device_info.num_irqs <= VFIO_PCI_MSIX_IRQ_INDEX) {
+		err = -ENODEV;
+		goto close_device;
+	}
+	if (ioctl(dev->device, VFIO_DEVICE_GET_IRQ_INFO, &irq_info) < 0) {
+		err = -errno;
+		goto close_device;
+	}
+	dev->irq_count = irq_info.count;
+
+	*step = "allocating MSI-X state";
+	err = -ENOMEM;
+	dev->irqfd = uml_kmalloc(sizeof(int) * (dev->irq_count + 1),
+				 UM_GFP_KERNEL);
+	if (!dev->irqfd)
+		goto close_device;
+	for (i = 0; i < dev->irq_count; i++)
+		dev->irqfd[i] = -1;
+
+	dev->irq_set = uml_kmalloc(sizeof(struct vfio_irq_set) +
+				   sizeof(int32_t) * (dev->irq_count + 1),
+				   UM_GFP_KERNEL);
+	if (!dev->irq_set)
+		goto free_irqfd;
+
+	*step = "creating epoll fd";
+	dev->epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (dev->epoll < 0) {
+		err = -errno;
+		goto free_irq_set;
+	}
+
+	return 0;
+
+free_irq_set:
+	kfree(dev->irq_set);
+free_irqfd:
+	kfree(dev->irqfd);
+close_device:
+	close(dev->device);
+	return err;
+}
+
+/* Undoes uml_vfio_user_setup_device(); MSI-X must be disabled first. */
+void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev)
+{
+	int i;
+
+	for (i = 0; i < dev->irq_count; i++)
+		uml_vfio_user_deactivate_irq(dev, i);
+	close(dev->epoll);
+	kfree(dev->irq_set);
+	kfree(dev->irqfd);
+	close(dev->device);
+}
+
+/* Creates the vector's eventfd; only host syscalls, safe in atomic context. */
+int uml_vfio_user_activate_irq(struct uml_vfio_user_device *dev, int index)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = index };
+	int fd;
+
+	if (dev->irqfd[index] >= 0)
+		return 0;
+
+	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	if (epoll_ctl(dev->epoll, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+
+	dev->irqfd[index] = fd;
+	return 0;
+}
+
+void uml_vfio_user_deactivate_irq(struct uml_vfio_user_device *dev, int index)
+{
+	if (dev->irqfd[index] < 0)
+		return;
+
+	epoll_ctl(dev->epoll, EPOLL_CTL_DEL, dev->irqfd[index], NULL);
+	close(dev->irqfd[index]);
+	dev->irqfd[index] = -1;
+}
+
+/**
+ * uml_vfio_user_update_irqs() - push eventfds of vectors to VFIO
+ * @dev: device
+ * @start: first vector
+ * @count: number of vectors
+ *
+ * The first call with MSI-X disabled on the host enables it with
+ * @start + @count vectors; later calls only change triggers.
+ *
+ * Return: 0 or a negative errno.
+ */
+int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int start,
+			      int count)
+{
+	struct vfio_irq_set *irq_set = dev->irq_set;
+
+	irq_set->argsz = sizeof(*irq_set) + sizeof(int32_t) * count;
+	irq_set->flags = VFIO_IRQ_SET_DATA_EVENTFD |
+			 VFIO_IRQ_SET_ACTION_TRIGGER;
+	irq_set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	irq_set->start = start;
+	irq_set->count = count;
+	memcpy(irq_set->data, &dev->irqfd[start], sizeof(int32_t) * count);
+
+	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
+		return -errno;
+	return 0;
+}
+
+int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev)
+{
+	struct vfio_irq_set *irq_set = dev->irq_set;
+
+	irq_set->argsz = sizeof(*irq_set);
+	irq_set->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
+	irq_set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	irq_set->start = 0;
+	irq_set->count = 0;
+
+	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
+		return -errno;
+	return 0;
+}
+
+/**
+ * uml_vfio_user_poll_irqs() - collect vectors that fired, without blocking
+ * @dev: device
+ * @fired: vector indexes that fired are stored here
+ * @max: room in @fired
+ *
+ * Each reported vector's eventfd is drained, so the edge-triggered UML IRQ
+ * on the epoll fd fires again only for new interrupts.
+ *
+ * Return: the number of vectors stored, or a negative errno.
+ */
+int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
+			    int max)
+{
+	struct epoll_event ev[UML_VFIO_POLL_BATCH];
+	int i, n, count = 0;
+	unsigned long long v;
+
+	if (max > UML_VFIO_POLL_BATCH)
+		max = UML_VFIO_POLL_BATCH;
+
+	n = epoll_wait(dev->epoll, ev, max, 0);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+
+	for (i = 0; i < n; i++) {
+		int index = ev[i].data.u32;
+
+		if (index >= dev->irq_count || dev->irqfd[index] < 0)
+			continue;
+		if (read(dev->irqfd[index], &v, sizeof(v)) == sizeof(v))
+			fired[count++] = index;
+	}
+
+	return count;
+}
+
+/* Re-signals a vector whose interrupt arrived while it was masked. */
+int uml_vfio_user_kick_irq(struct uml_vfio_user_device *dev, int index)
+{
+	unsigned long long v = 1;
+
+	if (dev->irqfd[index] < 0)
+		return -EBADF;
+	if (write(dev->irqfd[index], &v, sizeof(v)) != sizeof(v))
+		return -errno;
+	return 0;
+}
+
+static int vfio_region_check(struct uml_vfio_user_device *dev, int index,
+			     unsigned long long offset, int size)
+{
+	if (index < 0 || index >= UML_VFIO_NUM_REGIONS || size < 0)
+		return -EINVAL;
+	if (offset > dev->region[index].size ||
+	    size > dev->region[index].size - offset)
+		return -ERANGE;
+	return 0;
+}
+
+/* Return: 0 or a negative errno; a short transfer is -EIO. */
+int uml_vfio_user_region_read(struct uml_vfio_user_device *dev, int index,
+			      unsigned long long offset, void *buf, int size)
+{
+	ssize_t n;
+	int err;
+
+	err = vfio_region_check(dev, index, offset, size);
+	if (err)
+		return err;
+
+	n = pread(dev->device, buf, size, dev->region[index].offset + offset);
+	if (n < 0)
+		return -errno;
+	return n == size ? 0 : -EIO;
+}
+
+int uml_vfio_user_region_write(struct uml_vfio_user_device *dev, int index,
+			       unsigned long long offset, const void *buf,
+			       int size)
+{
+	ssize_t n;
+	int err;
+
+	err = vfio_region_check(dev, index, offset, size);
+	if (err)
+		return err;
+
+	n = pwrite(dev->device, buf, size, dev->region[index].offset + offset);
+	if (n < 0)
+		return -errno;
+	return n == size ? 0 : -EIO;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __UM_VFIO_USER_H
+#define __UM_VFIO_USER_H
+
+/*
+ * vfio-pci region indexes 0-5 are the BARs, 6 the ROM and 7 config space;
+ * this header is shared with the kernel half, which cannot see the host's
+ * <linux/vfio.h>.
+ */
+#define UML_VFIO_NUM_REGIONS	8
+#define UML_VFIO_CONFIG_REGION	7
+
+struct uml_vfio_user_region {
+	unsigned long long size;
+	unsigned long long offset;
+};
+
+struct uml_vfio_user_device {
+	int device;
+	/* Readiness of all vector eventfds, registered as one UML IRQ. */
+	int epoll;
+
+	struct uml_vfio_user_region region[UML_VFIO_NUM_REGIONS];
+
+	int irq_count;
+	int *irqfd;
+	/* VFIO_DEVICE_SET_IRQS argument, preallocated for atomic context. */
+	void *irq_set;
+};
+
+const char *uml_vfio_user_strerror(int err);
+int uml_vfio_user_device_exists(const char *device);
+int uml_vfio_user_get_driver(const char *device, char *buf, int size);
+
+int uml_vfio_user_open_container(void);
+unsigned long long uml_vfio_user_dma_size(void);
+int uml_vfio_user_setup_iommu(int container);
+
+int uml_vfio_user_get_group_id(const char *device);
+int uml_vfio_user_open_group(int group_id);
+int uml_vfio_user_group_viable(int group);
+int uml_vfio_user_set_container(int container, int group);
+void uml_vfio_user_unset_container(int container, int group);
+
+int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
+			       const char *device, const char **step);
+void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev);
+
+int uml_vfio_user_activate_irq(struct uml_vfio_user_device *dev, int index);
+void uml_vfio_user_deactivate_irq(struct uml_vfio_user_device *dev,
+				  int index);
+int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int start,
+			      int count);
+int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev);
+int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
+			    int max);
+int uml_vfio_user_kick_irq(struct uml_vfio_user_device *dev, int index);
+
+int uml_vfio_user_region_read(struct uml_vfio_user_device *dev, int index,
+			      unsigned long long offset, void *buf, int size);
+int uml_vfio_user_region_write(struct uml_vfio_user_device *dev, int index,
+			       unsigned long long offset, const void *buf,
+			       int size);
+
+#endif /* __UM_VFIO_USER_H */
