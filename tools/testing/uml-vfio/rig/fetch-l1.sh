@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Fetch Debian's L1 guest kernel (default: linux-image-6.12-amd64, from
+# bookworm-security) with `apt-get download`, unpack it into the cache and
+# run depmod on it. Uses the system's existing apt lists; never edits /etc/apt.
+#
+# Usage: fetch-l1.sh
+# Prints shell assignments on stdout (eval them):
+#   L1_KVER=6.12.x+deb12-amd64
+#   L1_VMLINUZ=.../boot/vmlinuz-$L1_KVER
+#   L1_MODDIR=.../lib/modules/$L1_KVER   (has modules.dep, modules.builtin)
+# Env: L1_KERNEL_META  meta-package to resolve (default linux-image-6.12-amd64)
+#      UML_VFIO_CACHE  cache root (default ~/.cache/uml-vfio)
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+meta=${L1_KERNEL_META:-linux-image-6.12-amd64}
+
+# "linux-image-6.12.117+deb12-amd64" from the meta-package's Depends.
+real_image_pkg() {
+	apt-cache show "$meta" 2>/dev/null |
+		sed -n 's/^Depends: *//p' | head -n 1 | tr ',' '\n' |
+		sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -n 1
+}
+
+resolve_pkg() {
+	local pkg
+	pkg=$(real_image_pkg)
+	if [ -z "$pkg" ]; then
+		log "$meta unknown to apt-cache: running apt-get update"
+		apt-get update -q >&2
+		pkg=$(real_image_pkg)
+	fi
+	[ -n "$pkg" ] || die "cannot resolve $meta to a versioned image package"
+	echo "$pkg"
+}
+
+# Download and unpack PKG into DEST (once).
+unpack_pkg() {
+	local pkg=$1 dest=$2 tmp
+	[ -e "$dest/.unpacked" ] && return 0
+	tmp=$(mktemp -d "$RIG_CACHE/dl.XXXXXX")
+	log "downloading $pkg"
+	(cd "$tmp" && apt-get download -q "$pkg") >&2
+	rm -rf "$dest"
+	mkdir -p "$dest"
+	dpkg-deb -x "$tmp"/*.deb "$dest"
+	rm -rf "$tmp"
+	touch "$dest/.unpacked"
+}
+
+main() {
+	local pkg kver root
+	ensure_pkgs "to unpack and index the L1 kernel's modules" kmod xz-utils
+	mkdir -p "$RIG_CACHE"
+	pkg=$(resolve_pkg)
+	kver=${pkg#linux-image-}
+	root=$RIG_CACHE/kernel/$kver
+	unpack_pkg "$pkg" "$root"
+	[ -s "$root/lib/modules/$kver/modules.dep" ] || depmod -b "$root" "$kver"
+	[ -f "$root/boot/vmlinuz-$kver" ] || die "no vmlinuz in $pkg"
+	echo "L1_KVER=$kver"
+	echo "L1_VMLINUZ=$root/boot/vmlinuz-$kver"
+	echo "L1_MODDIR=$root/lib/modules/$kver"
+}
+
+main "$@"
