@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the tests that run inside UML: L1's view of the passed
+ * devices and small file utilities.
+ */
+#ifndef UML_VFIO_GUEST_COMMON_H
+#define UML_VFIO_GUEST_COMMON_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Written by L1 before UML starts; see rig/l1-init.sh. */
+#define L1_VIEW "/l1-devices.txt"
+
+#define MAX_L1_DEVS 32
+
+struct l1_dev {
+	char bdf[32];
+	char kind[32];
+	unsigned int vendor, device, class;
+	unsigned long long bar[6];
+	int bar_io[6];		/* UML has no I/O port space */
+};
+
+/*
+ * One line per device, as rig/l1-init.sh writes it:
+ * BDF kind=K vendor=0xV device=0xD class=0xC group=N [barI=mem|io:0xSIZE]...
+ */
+static inline int l1_parse(char *line, struct l1_dev *d)
+{
+	char *tok, *save;
+	int fields = 0;
+
+	memset(d, 0, sizeof(*d));
+	for (tok = strtok_r(line, " \t\r\n", &save); tok;
+	     tok = strtok_r(NULL, " \t\r\n", &save)) {
+		unsigned int i;
+		char type[8];
+		unsigned long long size;
+
+		if (!fields++)
+			snprintf(d->bdf, sizeof(d->bdf), "%s", tok);
+		else if (!strncmp(tok, "kind=", 5))
+			snprintf(d->kind, sizeof(d->kind), "%s", tok + 5);
+		else if (sscanf(tok, "vendor=%x", &d->vendor) == 1 ||
+			 sscanf(tok, "device=%x", &d->device) == 1 ||
+			 sscanf(tok, "class=%x", &d->class) == 1)
+			;
+		else if (sscanf(tok, "bar%u=%7[a-z]:%llx", &i, type, &size) == 3 && i < 6) {
+			d->bar[i] = size;
+			d->bar_io[i] = !strcmp(type, "io");
+		}
+	}
+	return d->kind[0] && d->vendor ? 0 : -1;
+}
+
+/* Return: number of devices read, or -1 if the file is missing. */
+static inline int l1_devices(struct l1_dev *devs, int max)
+{
+	char line[512];
+	FILE *f;
+	int n = 0;
+
+	f = fopen(L1_VIEW, "r");
+	if (!f)
+		return -1;
+
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (!l1_parse(line, &devs[n]))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static inline int l1_count_kind(const char *kind)
+{
+	struct l1_dev devs[MAX_L1_DEVS];
+	int i, n, count = 0;
+
+	n = l1_devices(devs, MAX_L1_DEVS);
+	for (i = 0; i < n; i++)
+		count += !strcmp(devs[i].kind, kind);
+	return count;
+}
+
+/* Reads a whole small file into @buf, without a trailing newline. */
+static inline int read_str(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return 0;
+}
+
+static inline unsigned long long read_ull(const char *path)
+{
+	char buf[64];
+
+	if (read_str(path, buf, sizeof(buf)))
+		return ~0ULL;
+	return strtoull(buf, NULL, 0);
+}
+
+/* The driver bound to a sysfs device directory, or "" if none. */
+static inline void driver_of(const char *devdir, char *buf, size_t size)
+{
+	char path[512], link[512];
+	ssize_t n;
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s/driver", devdir);
+	n = readlink(path, link, sizeof(link) - 1);
+	buf[0] = '\0';
+	if (n <= 0)
+		return;
+	link[n] = '\0';
+	slash = strrchr(link, '/');
+	snprintf(buf, size, "%s", slash ? slash + 1 : link);
+}
+
+/* Sum of /proc/interrupts counts on lines that mention @name. */
+static inline unsigned long long irq_count(const char *name)
+{
+	unsigned long long sum = 0;
+	char line[1024];
+	FILE *f;
+
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (!p || !strstr(line, name))
+			continue;
+		for (p++;;) {
+			char *end;
+			unsigned long long v = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+			p = end;
+		}
+	}
+	fclose(f);
+	return sum;
+}
+
+/* xorshift64*: reproducible test data from a seed. */
+static inline unsigned long long prng_next(unsigned long long *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+static inline void prng_fill(unsigned long long *seed, void *buf, size_t len)
+{
+	unsigned long long *p = buf;
+	size_t i;
+
+	for (i = 0; i < len / sizeof(*p); i++)
+		p[i] = prng_next(seed);
+}
+
+#endif

@@ -1,0 +1,38 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of UML's root (hostfs) in the rig. uml.job= on UML's command line
+# says what to do: "tests" runs every *_test program, "demo" the demo,
+# "shell" (or rig.shell=1, from the rig's shell job) an interactive shell.
+# Then UML powers off.
+
+# /proc first: Debian's busybox finds its applets through /proc/self/exe.
+/bin/busybox mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mountpoint -q /dev || mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+export PATH=/bin TERM=vt100
+
+job=$(sed -n 's/.*uml\.job=\([a-z]*\).*/\1/p' /proc/cmdline)
+grep -q 'rig\.shell=1' /proc/cmdline && job=shell
+echo "UML-INIT-OK job=$job"
+
+run_tests() {
+	local t rc
+
+	for t in /tests/*_test; do
+		echo "UML-TEST-BEGIN $(basename "$t")"
+		rc=0
+		"$t" 2>&1 || rc=$?
+		echo "UML-TEST-END $(basename "$t") rc=$rc"
+	done
+}
+
+case $job in
+tests)	run_tests ;;
+demo)	sh /demo.sh ;;
+shell)	echo "UML shell: 'poweroff -f' (or Ctrl-D) leaves UML and the rig."
+	setsid cttyhack sh -l ;;
+*)	echo "UML: unknown uml.job='$job'" ;;
+esac
+echo "UML-POWEROFF"
+poweroff -f

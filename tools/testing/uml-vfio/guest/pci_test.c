@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The passed-through devices as UML's PCI core sees them: the same IDs and
+ * BAR sizes as L1 sees, and each bound to its unmodified in-tree driver.
+ */
+#define _GNU_SOURCE
+#include "common.h"
+#include "kselftest_harness.h"
+
+#define MAX_UML_DEVS 32
+
+static unsigned int hexfile(const char *dir, const char *file)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return read_ull(path);
+}
+
+/* BAR sizes from a sysfs "resource" file: "start end flags" per line. */
+static void bar_sizes(const char *dir, unsigned long long *bar)
+{
+	unsigned long long start, end, flags;
+	char path[512];
+	FILE *f;
+	int i;
+
+	memset(bar, 0, 6 * sizeof(*bar));
+	snprintf(path, sizeof(path), "%s/resource", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	for (i = 0; i < 6 && fscanf(f, "%llx %llx %llx", &start, &end, &flags) == 3; i++)
+		bar[i] = end ? end - start + 1 : 0;
+	fclose(f);
+}
+
+static int uml_devices(struct l1_dev *out, int max)
+{
+	struct dirent *de;
+	char dir[300];
+	DIR *d;
+	int n = 0;
+
+	d = opendir("/sys/bus/pci/devices");
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", de->d_name);
+		snprintf(out[n].bdf, sizeof(out[n].bdf), "%s", de->d_name);
+		out[n].vendor = hexfile(dir, "vendor");
+		out[n].device = hexfile(dir, "device");
+		out[n].class = hexfile(dir, "class");
+		bar_sizes(dir, out[n].bar);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int same_ids(const struct l1_dev *a, const struct l1_dev *b)
+{
+	return a->vendor == b->vendor && a->device == b->device &&
+	       a->class == b->class;
+}
+
+/* UML has no I/O port space, so only memory BARs are compared. */
+static int same_mem_bars(const struct l1_dev *l1, const struct l1_dev *uml)
+{
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		if (!l1->bar_io[i] && l1->bar[i] != uml->bar[i])
+			return 0;
+	}
+	return 1;
+}
+
+TEST(enumeration_matches_l1)
+{
+	struct l1_dev l1[MAX_L1_DEVS], uml[MAX_UML_DEVS];
+	int used[MAX_UML_DEVS] = { 0 };
+	int i, j, nl1, numl;
+
+	nl1 = l1_devices(l1, MAX_L1_DEVS);
+	ASSERT_LT(0, nl1) TH_LOG("no devices in %s", L1_VIEW);
+	numl = uml_devices(uml, MAX_UML_DEVS);
+	ASSERT_EQ(nl1, numl) TH_LOG("L1 passed %d devices, UML sees %d", nl1, numl);
+
+	for (i = 0; i < nl1; i++) {
+		for (j = 0; j < numl; j++) {
+			if (!used[j] && same_ids(&l1[i], &uml[j]) &&
+			    same_mem_bars(&l1[i], &uml[j]))
+				break;
+		}
+		EXPECT_LT(j, numl) TH_LOG("%s %s %04x:%04x class %06x bar0 %#llx: no match in UML",
+					  l1[i].bdf, l1[i].kind, l1[i].vendor,
+					  l1[i].device, l1[i].class, l1[i].bar[0]);
+		if (j < numl) {
+			used[j] = 1;
+			TH_LOG("L1 %s (%s) = UML %s", l1[i].bdf, l1[i].kind, uml[j].bdf);
+		}
+	}
+}
+
+static int count_dir(const char *path, const char *prefix)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += !strncmp(de->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
+}
+
+/* Interfaces whose device is bound to @driver. */
+static int netdevs_of(const char *driver, char names[][32], int max)
+{
+	struct dirent *de;
+	char dir[300], drv[64];
+	DIR *d;
+	int n = 0;
+
+	d = opendir("/sys/class/net");
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "/sys/class/net/%s/device", de->d_name);
+		driver_of(dir, drv, sizeof(drv));
+		if (!strcmp(drv, driver))
+			snprintf(names[n++], 32, "%s", de->d_name);
+	}
+	closedir(d);
+	return n;
+}
+
+TEST(nvme_binds)
+{
+	int want = l1_count_kind("nvme");
+
+	if (!want)
+		SKIP(return, "no nvme passed through");
+	EXPECT_EQ(want, count_dir("/sys/class/nvme", "nvme"));
+	EXPECT_EQ(want, count_dir("/sys/bus/pci/drivers/nvme", "0000:"));
+}
+
+TEST(virtio_blk_binds)
+{
+	int want = l1_count_kind("virtio-blk");
+
+	if (!want)
+		SKIP(return, "no virtio-blk passed through");
+	EXPECT_EQ(want, count_dir("/sys/block", "vd"));
+}
+
+TEST(virtio_net_binds)
+{
+	char names[8][32];
+	int want = l1_count_kind("virtio-net");
+
+	if (!want)
+		SKIP(return, "no virtio-net passed through");
+	EXPECT_EQ(want, netdevs_of("virtio_net", names, 8));
+}
+
+TEST(e1000e_binds_with_link)
+{
+	char names[8][32], path[128], cmd[128];
+	int want = l1_count_kind("e1000e");
+	int i, n, t;
+
+	if (!want)
+		SKIP(return, "no e1000e passed through");
+	n = netdevs_of("e1000e", names, 8);
+	ASSERT_EQ(want, n);
+	for (i = 0; i < n; i++) {
+		snprintf(cmd, sizeof(cmd), "ip link set %s up", names[i]);
+		ASSERT_EQ(0, system(cmd));
+		snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", names[i]);
+		for (t = 0; t < 100 && read_ull(path) != 1; t++)
+			usleep(100000);
+		EXPECT_EQ(1, read_ull(path)) TH_LOG("%s: no link after 10 s", names[i]);
+	}
+}
+
+TEST_HARNESS_MAIN
