@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Make TREE a git tree whose history is: the pristine base, the removal of
 # upstream's UML VFIO driver (both from the cached base repository), then
-# the project's changes: its own kernel files in one commit and its patches
-# to upstream files, each applied with git am (a patch that does not apply
-# fails the build). Re-done only when the project's files change.
+# the project's changes, in the order of their numbers in patches/: a .msg
+# commits the project's own kernel files under the paths its "# files:"
+# line names, a .patch changes upstream files with git am (a patch that
+# does not apply fails the build). Re-done only when the project's files
+# change.
 #
 # Usage: prepare-tree.sh BASE_REPO TREE PROJECT_DIR
 set -euo pipefail
@@ -41,23 +43,48 @@ clone_tree() {
 	git -C "$tree" checkout -q -B uml-vfio refs/tags/stripped
 }
 
+# Commits the owned files under the paths a .msg names ("# files: ...").
+commit_owned() {
+	local msg=$1 f paths
+
+	paths=$(sed -n 's/^# files: //p' "$msg")
+	[ -n "$paths" ] || { echo "tree: $(basename "$msg") has no '# files:' line" >&2; exit 1; }
+	for f in $(owned_files); do
+		for p in $paths; do
+			case $f in
+			"$p"/*|"$p")
+				mkdir -p "$tree/$(dirname "$f")"
+				cp "$proj/$f" "$tree/$f"
+				git -C "$tree" add -f "$f"
+				;;
+			esac
+		done
+	done
+	git_id commit -q --cleanup=strip -F "$msg"
+}
+
+apply_patch() {
+	if ! git_id am -q "$1"; then
+		git -C "$tree" am --abort || true
+		echo "tree: $(basename "$1") does not apply to the stripped base" >&2
+		exit 1
+	fi
+}
+
+# Our files and patches, in the order of their numbers.
 apply_project() {
-	local f msg
+	local f
 
 	git -C "$tree" reset -q --hard refs/tags/stripped
-	owned_files | while read -r f; do
-		mkdir -p "$tree/$(dirname "$f")"
-		cp "$proj/$f" "$tree/$f"
-		git -C "$tree" add -f "$f"
+	for f in $(ls "$patches"/*.msg "$patches"/*.patch | LC_ALL=C sort); do
+		case $f in
+		*.msg) commit_owned "$f" ;;
+		*.patch) apply_patch "$f" ;;
+		esac
 	done
-	msg=$(ls "$patches"/*.msg | head -n 1)
-	git_id commit -q -F "$msg"
-	for f in "$patches"/*.patch; do
-		if ! git_id am -q "$f"; then
-			git -C "$tree" am --abort || true
-			echo "tree: $(basename "$f") does not apply to the stripped base" >&2
-			exit 1
-		fi
+	for f in $(owned_files); do
+		cmp -s "$proj/$f" "$tree/$f" ||
+			{ echo "tree: $f is not in any commit ('# files:' of a .msg)" >&2; exit 1; }
 	done
 }
 
