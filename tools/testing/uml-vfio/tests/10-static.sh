@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# checkpatch --strict on our files and a W=1 build of them.
+# checkpatch --strict and a W=1 build of our files, the documentation
+# renders without warnings, and the exported series applies to the base.
 set -euo pipefail
 . "$T/lib.sh"
 
@@ -37,5 +38,43 @@ check_w1() {
 	fi
 }
 
+check_docs() {
+	local log=$LOGS/rst.log
+
+	"$T/scripts/deps.sh" "to check the documentation" python3-docutils
+	if rst2html --halt=warning --report=warning \
+		"$TOP/Documentation/virt/uml/vfio.rst" > /dev/null 2> "$log"; then
+		pass "Documentation/virt/uml/vfio.rst renders without warnings"
+	else
+		fail "Documentation/virt/uml/vfio.rst renders without warnings" \
+			"$(head -n 1 "$log")" "$log"
+	fi
+}
+
+# make patches, then git am the series onto a clone of the stripped base.
+check_patches() {
+	local log=$LOGS/patches.log dir=$BUILD/am-check n
+
+	rm -rf "$dir"
+	if ! make -s -C "$TOP" patches > "$log" 2>&1; then
+		fail "make patches" "failed" "$log"
+		return
+	fi
+	n=$(find "$BUILD/patches" -name '*.patch' | wc -l)
+	git clone -q --shared --no-checkout "$(git -C "$TREE" config remote.origin.url)" "$dir"
+	git -C "$dir" checkout -q refs/tags/stripped 2>> "$log"
+	if [ "$n" -gt 0 ] && git -C "$dir" -c user.name=check -c user.email=check@localhost \
+		am -q "$BUILD"/patches/*.patch >> "$log" 2>&1 &&
+	   [ "$(git -C "$dir" rev-parse 'HEAD^{tree}')" = "$(git -C "$TREE" rev-parse 'HEAD^{tree}')" ]; then
+		pass "make patches: the $n-patch series applies to the stripped base with git am"
+	else
+		fail "make patches: the series applies to the stripped base with git am" \
+			"$n patches; see the log" "$log"
+	fi
+	rm -rf "$dir"
+}
+
 check_checkpatch
 check_w1
+check_docs
+check_patches
