@@ -19,7 +19,7 @@ UML := $(OUT)/linux
 BUILD_DEPS := gcc make bc flex bison libelf-dev libssl-dev ccache git \
 	python3 perl xz-utils ca-certificates
 
-.PHONY: all deps fetch tree config build w1 patches check help clean distclean
+.PHONY: all deps fetch tree config build w1 patches check demo shell help clean distclean
 .DEFAULT_GOAL := all
 
 all: build
@@ -28,7 +28,9 @@ all: build
 help:
 	@echo "uml-vfio targets:"
 	@echo "  make             build UML with our driver (deps, fetch, tree, config, build)"
-	@echo "  make check       run the tests: static checks, local boots (TAP; last line N passed, N failed)"
+	@echo "  make demo        boot the QEMU rig and show what UML sees of the passed-through devices"
+	@echo "  make shell       an interactive shell inside UML with the devices passed through"
+	@echo "  make check       run the tests: static checks, local boots, the rig (TAP; N passed, N failed)"
 	@echo "  make patches     export the tree's changes as a git format-patch series in build/patches"
 	@echo "  make w1          rebuild our driver files with W=1"
 	@echo "  make deps        install missing build dependencies (apt-get)"
@@ -65,6 +67,12 @@ patches: tree
 
 check: build
 	@$(T)/run-tests.sh
+
+demo: build
+	@$(T)/demo.sh demo
+
+shell: build
+	@$(T)/demo.sh shell
 
 clean:
 	rm -rf $(BUILD)
