@@ -5,7 +5,8 @@
 # /uml-root/l1-devices.txt and runs the job named by rig.job= on the kernel
 # command line. Every line meant for the caller starts with "RIG-"; see
 # README.md for the format. Kernel command line options:
-#   rig.job=check|uml|shell|l1shell   (default check)
+#   rig.job=check|uml|shell|l1shell|script   (default check; script sources
+#                           /rig/job.sh, which may use this file's functions)
 #   rig.pass=BDF[,BDF...]   pass exactly these devices (default: by kind)
 #   rig.uml_timeout=SECONDS (default 600)  rig.uml_mem=SIZE (default 256M)
 # Anything after "--" on the kernel command line is appended to UML's.
@@ -266,6 +267,11 @@ main() {
 	uml) job_uml ;;
 	shell) job_shell ;;
 	l1shell) setsid cttyhack sh; finish "job=l1shell status=done" ;;
+	script)
+		[ -f /rig/job.sh ] || setup_fail "rig.job=script without /rig/job.sh"
+		. /rig/job.sh
+		finish "job=script status=done"
+		;;
 	*) setup_fail "unknown job $JOB" ;;
 	esac
 }

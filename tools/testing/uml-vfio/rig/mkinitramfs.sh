@@ -6,6 +6,11 @@
 # libraries it needs) and UML's hostfs root at /uml-root.
 #
 # Usage: mkinitramfs.sh OUT.cpio.gz [--uml UML_BINARY] [--uml-root DIR]
+#                       [--l1-extra DIR]
+#   --l1-extra: DIR is copied to /rig in L1; a /rig/job.sh there is what
+#   rig.job=script runs (see l1-init.sh).
+# Env: RIG_L1_MODULES="names" adds L1 modules (and their dependencies) as
+#      the set "extra", which a job script loads with: load_modules extra
 #   DIR (guest/mkroot.sh builds it) is copied into /uml-root next to a
 #   static busybox (/uml-root/bin); it must hold /init when UML is given.
 # Env: RIG_NO_STRIP=1 keeps the UML binary's debug info (default: stripped
@@ -20,9 +25,10 @@ PEER_MODULES="virtio_pci virtio_net"
 OUT=
 UML=
 UML_ROOT=
+L1_EXTRA=
 STAGE=
 
-usage() { die "usage: mkinitramfs.sh OUT.cpio.gz [--uml UML_BINARY] [--uml-root DIR]"; }
+usage() { die "usage: mkinitramfs.sh OUT.cpio.gz [--uml UML_BINARY] [--uml-root DIR] [--l1-extra DIR]"; }
 
 parse_args() {
 	[ $# -ge 1 ] || usage
@@ -32,11 +38,13 @@ parse_args() {
 		case $1 in
 		--uml) UML=${2:?}; shift 2 ;;
 		--uml-root) UML_ROOT=${2:?}; shift 2 ;;
+		--l1-extra) L1_EXTRA=${2:?}; shift 2 ;;
 		*) usage ;;
 		esac
 	done
 	[ -z "$UML" ] || [ -x "$UML" ] || die "$UML is not an executable"
 	[ -z "$UML_ROOT" ] || [ -d "$UML_ROOT" ] || die "$UML_ROOT is not a directory"
+	[ -z "$L1_EXTRA" ] || [ -d "$L1_EXTRA" ] || die "$L1_EXTRA is not a directory"
 }
 
 # add_modules SET NAMES: decompress NAMES and their dependencies into
@@ -141,9 +149,15 @@ main() {
 	install -m 755 "$RIG_DIR/l1-init.sh" "$STAGE/init"
 	add_modules vfio "$VFIO_MODULES"
 	add_modules peer "$PEER_MODULES"
+	# For rig.job=script: load_modules extra
+	add_modules extra "${RIG_L1_MODULES:-}"
 	build_reopen
 	add_uml_root
 	[ -z "$UML" ] || add_uml
+	if [ -n "$L1_EXTRA" ]; then
+		mkdir -p "$STAGE/rig"
+		cp -a "$L1_EXTRA/." "$STAGE/rig/"
+	fi
 	pack
 }
 

@@ -10,6 +10,11 @@
 #   UML=PATH        UML binary to put in L1 (default: $REPO/build/uml/linux
 #                   if it exists; required for uml and shell)
 #   UML_ROOT=DIR    extra files for UML's hostfs root (see mkinitramfs.sh)
+#   L1_EXTRA=DIR    files for /rig in L1; DIR/job.sh is run by JOB "script"
+#   RIG_L1_MODULES="..." extra L1 modules for job scripts (mkinitramfs.sh)
+#   RIG_DEVICES=FILE  bash file defining qemu_devices() to replace the
+#                   default device set (it may call make_disk NAME MB and
+#                   use $DISKS/NAME.img)
 #   UML_ARGS="..."  appended to UML's command line
 #   RIG_APPEND="..." appended to L1's kernel command line (rig.pass=...,
 #                   rig.uml_timeout=..., rig.uml_mem=...)
@@ -35,7 +40,9 @@ initramfs_key() {
 		[ -z "$UML" ] || ldd "$UML" 2>/dev/null || true
 		[ -z "$UML_ROOT" ] || tar -C "$UML_ROOT" -c --sort=name --mtime=@0 \
 			--owner=0 --group=0 . | sha256sum
-		echo "${RIG_NO_STRIP:-0}"
+		[ -z "$L1_EXTRA" ] || tar -C "$L1_EXTRA" -c --sort=name --mtime=@0 \
+			--owner=0 --group=0 . | sha256sum
+		echo "${RIG_NO_STRIP:-0} ${RIG_L1_MODULES:-}"
 	} | sha256sum | cut -c1-16
 }
 
@@ -57,7 +64,16 @@ get_initramfs() {
 	prune_initramfs
 	[ -z "$UML" ] || args+=(--uml "$UML")
 	[ -z "$UML_ROOT" ] || args+=(--uml-root "$UML_ROOT")
+	[ -z "$L1_EXTRA" ] || args+=(--l1-extra "$L1_EXTRA")
 	"$RIG_DIR/mkinitramfs.sh" "$INITRD" "${args[@]}"
+}
+
+# make_disk NAME MB: a sparse image $DISKS/NAME.img with a label at offset
+# 0, so that tests can tell the disks apart.
+make_disk() {
+	truncate -s "${2}M" "$DISKS/$1.img"
+	printf 'uml-vfio rig disk %s\n' "$1" |
+		dd of="$DISKS/$1.img" conv=notrunc status=none
 }
 
 # Sets DISKS to a fresh directory of sparse images.
@@ -65,10 +81,7 @@ make_disks() {
 	local n
 	DISKS=$(mktemp -d "$RIG_CACHE/disks.XXXXXX")
 	for n in nvme0 nvme1 vblk0; do
-		truncate -s "${DISK_MB}M" "$DISKS/$n.img"
-		# A label at offset 0 so tests in UML can tell the disks apart.
-		printf 'uml-vfio rig disk %s\n' "$n" |
-			dd of="$DISKS/$n.img" conv=notrunc status=none
+		make_disk "$n" "$DISK_MB"
 	done
 }
 
@@ -113,6 +126,11 @@ main() {
 	local job=$1 out=$2 secs=${3:-900} rc=0 start
 	UML=${UML:-}
 	UML_ROOT=${UML_ROOT:-}
+	L1_EXTRA=${L1_EXTRA:-}
+	if [ -n "${RIG_DEVICES:-}" ]; then
+		# shellcheck source=/dev/null
+		. "$RIG_DEVICES"
+	fi
 	if [ -z "$UML" ] && [ -x "$REPO/build/uml/linux" ]; then
 		UML=$REPO/build/uml/linux
 	fi
