@@ -59,6 +59,9 @@ struct uml_vfio_device {
 	int msix_bar;
 	unsigned int msix_offset;
 	unsigned int msix_size;
+	int pba_bar;
+	unsigned int pba_offset;
+	unsigned int pba_size;
 	int msix_vectors;
 	bool msix_enabled;
 	bool msix_maskall;
@@ -74,6 +77,11 @@ static struct {
 	int fd;
 	int users;
 } uml_vfio_container = { .fd = -1 };
+
+/* Map BARs into UML (vfio_uml.mmap=0 keeps every access on pread/pwrite). */
+static bool uml_vfio_mmap = true;
+module_param_named(mmap, uml_vfio_mmap, bool, 0444);
+MODULE_PARM_DESC(mmap, "Map BARs with mmap (default) instead of pread/pwrite per access");
 
 static LIST_HEAD(uml_vfio_groups);
 static LIST_HEAD(uml_vfio_devices);
@@ -498,6 +506,19 @@ static bool uml_vfio_in_msix_table(struct uml_vfio_device *dev, int bar,
 	       offset + size <= dev->msix_offset + dev->msix_size;
 }
 
+/*
+ * Accesses that touch the MSI-X table or PBA never use a BAR mapping, even
+ * where the host allows one: the table is ours to emulate.
+ */
+static bool uml_vfio_trapped(struct uml_vfio_device *dev, int bar,
+			     unsigned int offset, int size)
+{
+	return (bar == dev->msix_bar && offset < dev->msix_offset + dev->msix_size &&
+		offset + size > dev->msix_offset) ||
+	       (bar == dev->pba_bar && offset < dev->pba_offset + dev->pba_size &&
+		offset + size > dev->pba_offset);
+}
+
 /* A guest write to the MSI-X table: update the shadow, act on changes. */
 static void uml_vfio_msix_table_write(struct uml_vfio_device *dev,
 				      unsigned int offset, int size,
@@ -539,10 +560,15 @@ static unsigned long uml_vfio_bar_read(struct um_pci_device *pdev, int bar,
 				       unsigned int offset, int size)
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
+	unsigned long val;
 
 	if (uml_vfio_in_msix_table(dev, bar, offset, size))
 		return uml_vfio_get_le(dev->msix_table + offset -
 				       dev->msix_offset, size);
+
+	if (!uml_vfio_trapped(dev, bar, offset, size) &&
+	    !uml_vfio_user_mmio_read(&dev->udev, bar, offset, size, &val))
+		return val;
 
 	return uml_vfio_region_read(dev, bar, offset, size);
 }
@@ -557,6 +583,10 @@ static void uml_vfio_bar_write(struct um_pci_device *pdev, int bar,
 		return;
 	}
 
+	if (!uml_vfio_trapped(dev, bar, offset, size) &&
+	    !uml_vfio_user_mmio_write(&dev->udev, bar, offset, size, val))
+		return;
+
 	uml_vfio_region_write(dev, bar, offset, size, val);
 }
 
@@ -565,6 +595,10 @@ static void uml_vfio_bar_copy_from(struct um_pci_device *pdev, int bar,
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
 	int err;
+
+	if (!uml_vfio_trapped(dev, bar, offset, size) &&
+	    !uml_vfio_user_mmio_copy_from(&dev->udev, bar, offset, buffer, size))
+		return;
 
 	err = uml_vfio_user_region_read(&dev->udev, bar, offset, buffer, size);
 	if (err) {
@@ -580,6 +614,10 @@ static void uml_vfio_bar_copy_to(struct um_pci_device *pdev, int bar,
 	struct uml_vfio_device *dev = to_vdev(pdev);
 	int err;
 
+	if (!uml_vfio_trapped(dev, bar, offset, size) &&
+	    !uml_vfio_user_mmio_copy_to(&dev->udev, bar, offset, buffer, size))
+		return;
+
 	err = uml_vfio_user_region_write(&dev->udev, bar, offset, buffer, size);
 	if (err)
 		uml_vfio_io_error(dev, "write", bar, offset, size, err);
@@ -588,8 +626,13 @@ static void uml_vfio_bar_copy_to(struct um_pci_device *pdev, int bar,
 static void uml_vfio_bar_set(struct um_pci_device *pdev, int bar,
 			     unsigned int offset, u8 value, int size)
 {
+	struct uml_vfio_device *dev = to_vdev(pdev);
 	u8 buf[256];
 	int n;
+
+	if (!uml_vfio_trapped(dev, bar, offset, size) &&
+	    !uml_vfio_user_mmio_set(&dev->udev, bar, offset, value, size))
+		return;
 
 	memset(buf, value, min_t(int, size, sizeof(buf)));
 	while (size > 0) {
@@ -634,8 +677,9 @@ static irqreturn_t uml_vfio_interrupt(int irq, void *opaque)
 			break;
 
 		for (i = 0; i < n; i++) {
-			struct uml_vfio_vector *vec = &dev->vec[fired[i]];
+			struct uml_vfio_vector *vec;
 
+			vec = &dev->vec[fired[i]];
 			raw_spin_lock_irqsave(&dev->lock, flags);
 			target = vec->data;
 			if (vec->masked || dev->msix_maskall) {
@@ -685,7 +729,7 @@ static int uml_vfio_find_capability(struct uml_vfio_device *dev, u8 cap)
 /* Return: 0, or a negative errno after reporting it. */
 static int uml_vfio_setup_msix(struct uml_vfio_device *dev)
 {
-	unsigned int table, qsize, i;
+	unsigned int table, pba, qsize, i;
 	int pos;
 
 	pos = uml_vfio_find_capability(dev, PCI_CAP_ID_MSIX);
@@ -697,6 +741,8 @@ static int uml_vfio_setup_msix(struct uml_vfio_device *dev)
 
 	table = uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION,
 				     pos + PCI_MSIX_TABLE, 4);
+	pba = uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION,
+				   pos + PCI_MSIX_PBA, 4);
 	qsize = (uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION,
 				      pos + PCI_MSIX_FLAGS, 2) &
 		 PCI_MSIX_FLAGS_QSIZE) + 1;
@@ -705,6 +751,9 @@ static int uml_vfio_setup_msix(struct uml_vfio_device *dev)
 	dev->msix_bar = table & PCI_MSIX_TABLE_BIR;
 	dev->msix_offset = table & PCI_MSIX_TABLE_OFFSET;
 	dev->msix_size = qsize * PCI_MSIX_ENTRY_SIZE;
+	dev->pba_bar = pba & PCI_MSIX_PBA_BIR;
+	dev->pba_offset = pba & PCI_MSIX_PBA_OFFSET;
+	dev->pba_size = DIV_ROUND_UP(qsize, 64) * 8;
 	dev->msix_vectors = min_t(int, qsize, dev->udev.irq_count);
 	if (!dev->msix_vectors) {
 		pr_err("%s: the host offers no MSI-X vectors for it\n",
@@ -776,6 +825,13 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 	err = uml_vfio_setup_msix(dev);
 	if (err)
 		goto teardown_udev;
+
+	if (uml_vfio_mmap) {
+		err = uml_vfio_user_map_bars(&dev->udev);
+		if (err)
+			pr_warn("%s: mapping BARs: %s (unmapped parts use pread/pwrite)\n",
+				dev->name, uml_vfio_user_strerror(err));
+	}
 
 	/* eventfds and epoll fds do not raise SIGIO: use the helper thread. */
 	if (!sigio_started) {
@@ -954,7 +1010,18 @@ __uml_help(uml_vfio_cmdline_param_ops,
 	   "    Pass a host PCI device, bound to vfio-pci, through to UML via VFIO.\n"
 	   "    The domain may be left out (bus:slot.function means domain 0000).\n"
 	   "    Repeat the parameter to pass more devices. Only MSI-X capable\n"
-	   "    devices are supported for now, and their drivers must use MSI-X.\n\n");
+	   "    devices are supported for now, and their drivers must use MSI-X.\n"
+	   "    vfio_uml.mmap=0 turns off mapping BARs into UML: every BAR\n"
+	   "    access is then a pread/pwrite on the device.\n\n");
+
+static int __init uml_vfio_mapped_areas(struct uml_vfio_device *dev)
+{
+	int i, n = 0;
+
+	for (i = 0; i < UML_VFIO_NUM_BARS; i++)
+		n += dev->udev.region[i].nr_maps;
+	return n;
+}
 
 static int __init uml_vfio_init(void)
 {
@@ -980,8 +1047,9 @@ static int __init uml_vfio_init(void)
 			kfree(dev);
 			continue;
 		}
-		pr_info("%s: passed through (IOMMU group %d, %d MSI-X vectors)\n",
-			dev->name, dev->group->id, dev->msix_vectors);
+		pr_info("%s: passed through (IOMMU group %d, %d MSI-X vectors, %d BAR areas mapped)\n",
+			dev->name, dev->group->id, dev->msix_vectors,
+			uml_vfio_mapped_areas(dev));
 	}
 
 	return 0;

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host half of the VFIO-based virtual PCI driver: VFIO container, group and
- * device ioctls, region I/O and MSI-X eventfds. Everything here returns a
- * negative errno and leaves the reporting to the kernel half.
+ * device ioctls, region I/O, BAR mappings and MSI-X eventfds. Everything
+ * here returns a negative errno and leaves the reporting to the kernel half.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <linux/vfio.h>
 #include <as-layout.h>
 #include <um_malloc.h>
@@ -233,6 +235,118 @@ static int vfio_get_regions(struct uml_vfio_user_device *dev,
 	return 0;
 }
 
+/* The mmap-able parts of a region: the sparse areas, else all of it. */
+static int vfio_map_region(struct uml_vfio_user_device *dev, int index)
+{
+	struct uml_vfio_user_region *r = &dev->region[index];
+	struct vfio_region_info_cap_sparse_mmap *sparse = NULL;
+	struct vfio_region_info *info;
+	struct vfio_info_cap_header *hdr;
+	unsigned int argsz = sizeof(*info), off;
+	int i, n, err = 0;
+
+	for (;;) {
+		info = uml_kmalloc(argsz, UM_GFP_KERNEL);
+		if (!info)
+			return -ENOMEM;
+		memset(info, 0, argsz);
+		info->argsz = argsz;
+		info->index = index;
+		if (ioctl(dev->device, VFIO_DEVICE_GET_REGION_INFO, info) < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (info->argsz <= argsz)
+			break;
+		argsz = info->argsz;
+		kfree(info);
+	}
+
+	if (!(info->flags & VFIO_REGION_INFO_FLAG_MMAP) || !info->size)
+		goto out;
+
+	if (info->flags & VFIO_REGION_INFO_FLAG_CAPS) {
+		for (off = info->cap_offset; off && off + sizeof(*hdr) <= argsz;
+		     off = hdr->next) {
+			hdr = (void *)info + off;
+			if (hdr->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+				sparse = (void *)hdr;
+				break;
+			}
+		}
+	}
+
+	n = sparse ? sparse->nr_areas : 1;
+	if (!n)
+		goto out;
+	r->maps = uml_kmalloc(sizeof(*r->maps) * n, UM_GFP_KERNEL);
+	if (!r->maps) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	for (i = 0; i < n; i++) {
+		struct uml_vfio_user_map *m = &r->maps[r->nr_maps];
+
+		m->offset = sparse ? sparse->areas[i].offset : 0;
+		m->size = sparse ? sparse->areas[i].size : info->size;
+		if (!m->size || m->offset + m->size > info->size)
+			continue;
+		/*
+		 * The host picks the address: like the stacks of UML's helper
+		 * threads, it lands in the host's mmap area, far above the
+		 * lowest-first vmalloc range that UML's kernel maps itself.
+		 */
+		m->addr = mmap(NULL, m->size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       dev->device, r->offset + m->offset);
+		if (m->addr == MAP_FAILED) {
+			err = -errno;
+			break;
+		}
+		r->nr_maps++;
+	}
+
+out:
+	kfree(info);
+	return err;
+}
+
+static void vfio_unmap_bars(struct uml_vfio_user_device *dev)
+{
+	int i, j;
+
+	for (i = 0; i < UML_VFIO_NUM_BARS; i++) {
+		struct uml_vfio_user_region *r = &dev->region[i];
+
+		for (j = 0; j < r->nr_maps; j++)
+			munmap(r->maps[j].addr, r->maps[j].size);
+		kfree(r->maps);
+		r->maps = NULL;
+		r->nr_maps = 0;
+	}
+}
+
+/**
+ * uml_vfio_user_map_bars() - map the BARs that the host lets us map
+ * @dev: device
+ *
+ * What cannot be mapped (vfio-pci leaves out the MSI-X table and PBA
+ * unless the platform can remap interrupts) stays on pread/pwrite.
+ *
+ * Return: 0, or the first error; what was mapped before it stays mapped.
+ */
+int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev)
+{
+	int i, err;
+
+	for (i = 0; i < UML_VFIO_NUM_BARS; i++) {
+		err = vfio_map_region(dev, i);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /**
  * uml_vfio_user_setup_device() - open a device of an attached group
  * @dev: filled in on success
@@ -292,7 +406,7 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 		dev->irqfd[i] = -1;
 
 	dev->irq_set = uml_kmalloc(sizeof(struct vfio_irq_set) +
-				   sizeof(int32_t) * (dev->irq_count + 1),
+				   sizeof(int) * (dev->irq_count + 1),
 				   UM_GFP_KERNEL);
 	if (!dev->irq_set)
 		goto free_irqfd;
@@ -322,6 +436,7 @@ void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev)
 
 	for (i = 0; i < dev->irq_count; i++)
 		uml_vfio_user_deactivate_irq(dev, i);
+	vfio_unmap_bars(dev);
 	close(dev->epoll);
 	kfree(dev->irq_set);
 	kfree(dev->irqfd);
@@ -378,13 +493,13 @@ int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int start,
 {
 	struct vfio_irq_set *irq_set = dev->irq_set;
 
-	irq_set->argsz = sizeof(*irq_set) + sizeof(int32_t) * count;
+	irq_set->argsz = sizeof(*irq_set) + sizeof(int) * count;
 	irq_set->flags = VFIO_IRQ_SET_DATA_EVENTFD |
 			 VFIO_IRQ_SET_ACTION_TRIGGER;
 	irq_set->index = VFIO_PCI_MSIX_IRQ_INDEX;
 	irq_set->start = start;
 	irq_set->count = count;
-	memcpy(irq_set->data, &dev->irqfd[start], sizeof(int32_t) * count);
+	memcpy(irq_set->data, &dev->irqfd[start], sizeof(int) * count);
 
 	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
 		return -errno;
@@ -434,7 +549,7 @@ int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
 	for (i = 0; i < n; i++) {
 		int index = ev[i].data.u32;
 
-		if (index >= dev->irq_count || dev->irqfd[index] < 0)
+		if (index < 0 || index >= dev->irq_count || dev->irqfd[index] < 0)
 			continue;
 		if (read(dev->irqfd[index], &v, sizeof(v)) == sizeof(v))
 			fired[count++] = index;
@@ -498,4 +613,192 @@ int uml_vfio_user_region_write(struct uml_vfio_user_device *dev, int index,
 	if (n < 0)
 		return -errno;
 	return n == size ? 0 : -EIO;
+}
+
+/* The mapped address of [offset, offset + size) of a BAR, or NULL. */
+static void *vfio_mmio_ptr(struct uml_vfio_user_device *dev, int bar,
+			   unsigned int offset, int size)
+{
+	struct uml_vfio_user_region *r;
+	int i;
+
+	if (bar < 0 || bar >= UML_VFIO_NUM_BARS || size <= 0)
+		return NULL;
+
+	r = &dev->region[bar];
+	for (i = 0; i < r->nr_maps; i++) {
+		struct uml_vfio_user_map *m = &r->maps[i];
+
+		if (offset >= m->offset &&
+		    offset + (unsigned long long)size <= m->offset + m->size)
+			return m->addr + (offset - m->offset);
+	}
+	return NULL;
+}
+
+#ifdef __x86_64__
+#define VFIO_MMIO_MAX 8
+#else
+#define VFIO_MMIO_MAX 4
+#endif
+
+/*
+ * One access of exactly the width asked for, as the kernel's x86 readl()
+ * and writel() do it: the compiler can neither split, merge nor drop it.
+ */
+static unsigned long vfio_mmio_load(const void *p, int width)
+{
+	unsigned char b;
+	unsigned short w;
+	unsigned int l;
+#ifdef __x86_64__
+	unsigned long q;
+#endif
+
+	switch (width) {
+	case 1:
+		asm volatile("movb %1, %0" : "=q" (b) : "m" (*(const unsigned char *)p)
+			     : "memory");
+		return b;
+	case 2:
+		asm volatile("movw %1, %0" : "=r" (w) : "m" (*(const unsigned short *)p)
+			     : "memory");
+		return w;
+	case 4:
+		asm volatile("movl %1, %0" : "=r" (l) : "m" (*(const unsigned int *)p)
+			     : "memory");
+		return l;
+#ifdef __x86_64__
+	case 8:
+		asm volatile("movq %1, %0" : "=r" (q) : "m" (*(const unsigned long *)p)
+			     : "memory");
+		return q;
+#endif
+	}
+	return ~0UL;
+}
+
+static void vfio_mmio_store(void *p, int width, unsigned long v)
+{
+	switch (width) {
+	case 1:
+		asm volatile("movb %1, %0" : "=m" (*(unsigned char *)p) : "q" ((unsigned char)v)
+			     : "memory");
+		break;
+	case 2:
+		asm volatile("movw %1, %0" : "=m" (*(unsigned short *)p) : "r" ((unsigned short)v)
+			     : "memory");
+		break;
+	case 4:
+		asm volatile("movl %1, %0" : "=m" (*(unsigned int *)p) : "r" ((unsigned int)v)
+			     : "memory");
+		break;
+#ifdef __x86_64__
+	case 8:
+		asm volatile("movq %1, %0" : "=m" (*(unsigned long *)p) : "r" (v)
+			     : "memory");
+		break;
+#endif
+	}
+}
+
+static bool vfio_mmio_width_ok(int size)
+{
+	return (size == 1 || size == 2 || size == 4 || size == 8) &&
+	       size <= VFIO_MMIO_MAX;
+}
+
+/*
+ * The accessors below return -ENOENT when the range is not mapped (or the
+ * width cannot be done in one access), and the caller falls back to
+ * pread/pwrite.
+ */
+int uml_vfio_user_mmio_read(struct uml_vfio_user_device *dev, int bar,
+			    unsigned int offset, int size, unsigned long *val)
+{
+	void *p = vfio_mmio_ptr(dev, bar, offset, size);
+
+	if (!p || !vfio_mmio_width_ok(size))
+		return -ENOENT;
+	*val = vfio_mmio_load(p, size);
+	return 0;
+}
+
+int uml_vfio_user_mmio_write(struct uml_vfio_user_device *dev, int bar,
+			     unsigned int offset, int size, unsigned long val)
+{
+	void *p = vfio_mmio_ptr(dev, bar, offset, size);
+
+	if (!p || !vfio_mmio_width_ok(size))
+		return -ENOENT;
+	vfio_mmio_store(p, size, val);
+	return 0;
+}
+
+/* Largest naturally aligned access that fits, as memcpy_fromio() does. */
+static int vfio_mmio_width(unsigned long addr, int left)
+{
+	int w;
+
+	for (w = VFIO_MMIO_MAX; w > 1; w /= 2) {
+		if (left >= w && !(addr & (w - 1)))
+			return w;
+	}
+	return 1;
+}
+
+int uml_vfio_user_mmio_copy_from(struct uml_vfio_user_device *dev, int bar,
+				 unsigned int offset, void *buf, int size)
+{
+	char *p = vfio_mmio_ptr(dev, bar, offset, size);
+	char *b = buf;
+	unsigned long v;
+	int w;
+
+	if (!p)
+		return -ENOENT;
+
+	/* UML hosts are little-endian: the low w bytes of v are the data. */
+	for (; size > 0; p += w, b += w, size -= w) {
+		w = vfio_mmio_width((unsigned long)p, size);
+		v = vfio_mmio_load(p, w);
+		memcpy(b, &v, w);
+	}
+	return 0;
+}
+
+int uml_vfio_user_mmio_copy_to(struct uml_vfio_user_device *dev, int bar,
+			       unsigned int offset, const void *buf, int size)
+{
+	char *p = vfio_mmio_ptr(dev, bar, offset, size);
+	const char *b = buf;
+	unsigned long v = 0;
+	int w;
+
+	if (!p)
+		return -ENOENT;
+
+	for (; size > 0; p += w, b += w, size -= w) {
+		w = vfio_mmio_width((unsigned long)p, size);
+		memcpy(&v, b, w);
+		vfio_mmio_store(p, w, v);
+	}
+	return 0;
+}
+
+int uml_vfio_user_mmio_set(struct uml_vfio_user_device *dev, int bar,
+			   unsigned int offset, unsigned char value, int size)
+{
+	char *p = vfio_mmio_ptr(dev, bar, offset, size);
+	unsigned long v = 0x0101010101010101ULL * value;
+	int w;
+
+	if (!p)
+		return -ENOENT;
+
+	for (; size > 0; p += w, size -= w) {
+		w = vfio_mmio_width((unsigned long)p, size);
+		vfio_mmio_store(p, w, v);
+	}
+	return 0;
 }

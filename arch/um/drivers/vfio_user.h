@@ -8,11 +8,21 @@
  * <linux/vfio.h>.
  */
 #define UML_VFIO_NUM_REGIONS	8
+#define UML_VFIO_NUM_BARS	6
 #define UML_VFIO_CONFIG_REGION	7
+
+/* A part of a BAR mapped into UML's (host) address space. */
+struct uml_vfio_user_map {
+	unsigned long long offset;
+	unsigned long long size;
+	void *addr;
+};
 
 struct uml_vfio_user_region {
 	unsigned long long size;
 	unsigned long long offset;
+	struct uml_vfio_user_map *maps;
+	int nr_maps;
 };
 
 struct uml_vfio_user_device {
@@ -44,6 +54,7 @@ void uml_vfio_user_unset_container(int container, int group);
 
 int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 			       const char *device, const char **step);
+int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev);
 void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev);
 
 int uml_vfio_user_activate_irq(struct uml_vfio_user_device *dev, int index);
@@ -61,5 +72,16 @@ int uml_vfio_user_region_read(struct uml_vfio_user_device *dev, int index,
 int uml_vfio_user_region_write(struct uml_vfio_user_device *dev, int index,
 			       unsigned long long offset, const void *buf,
 			       int size);
+
+int uml_vfio_user_mmio_read(struct uml_vfio_user_device *dev, int bar,
+			    unsigned int offset, int size, unsigned long *val);
+int uml_vfio_user_mmio_write(struct uml_vfio_user_device *dev, int bar,
+			     unsigned int offset, int size, unsigned long val);
+int uml_vfio_user_mmio_copy_from(struct uml_vfio_user_device *dev, int bar,
+				 unsigned int offset, void *buf, int size);
+int uml_vfio_user_mmio_copy_to(struct uml_vfio_user_device *dev, int bar,
+			       unsigned int offset, const void *buf, int size);
+int uml_vfio_user_mmio_set(struct uml_vfio_user_device *dev, int bar,
+			   unsigned int offset, unsigned char value, int size);
 
 #endif /* __UM_VFIO_USER_H */
