@@ -19,6 +19,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/unaligned.h>
+#include <linux/workqueue.h>
 #include <asm/setup.h>
 #include <irq_kern.h>
 #include <init.h>
@@ -52,6 +53,8 @@ struct uml_vfio_device {
 	struct um_pci_device pdev;
 	struct uml_vfio_user_device udev;
 	int irq;		/* UML IRQ of udev.epoll */
+	bool released;		/* the host asked for it back */
+	struct work_struct release_work;
 
 	/* Protects the MSI-X state below against the interrupt handler. */
 	raw_spinlock_t lock;
@@ -653,6 +656,20 @@ static const struct um_pci_ops uml_vfio_um_pci_ops = {
 	.bar_set = uml_vfio_bar_set,
 };
 
+static void uml_vfio_request(struct uml_vfio_device *dev)
+{
+	unsigned long flags;
+	bool first;
+
+	raw_spin_lock_irqsave(&dev->lock, flags);
+	first = !dev->released;
+	dev->released = true;
+	raw_spin_unlock_irqrestore(&dev->lock, flags);
+
+	if (first)
+		schedule_work(&dev->release_work);
+}
+
 /**
  * uml_vfio_interrupt() - demultiplex the device's vector eventfds
  * @irq: UML IRQ of the device's epoll fd
@@ -678,6 +695,11 @@ static irqreturn_t uml_vfio_interrupt(int irq, void *opaque)
 
 		for (i = 0; i < n; i++) {
 			struct uml_vfio_vector *vec;
+
+			if (fired[i] == UML_VFIO_REQUEST) {
+				uml_vfio_request(dev);
+				continue;
+			}
 
 			vec = &dev->vec[fired[i]];
 			raw_spin_lock_irqsave(&dev->lock, flags);
@@ -882,6 +904,42 @@ put_group:
 }
 
 /**
+ * uml_vfio_release_work() - give a device back to the host
+ * @work: the device's release_work
+ *
+ * VFIO asks through the request eventfd, e.g. when the host unbinds the
+ * device from vfio-pci, and repeats until the device is closed. The guest
+ * driver is removed first, then the device is released on the host, which
+ * lets the host's unbind complete. UML keeps running without it.
+ */
+static void uml_vfio_release_work(struct work_struct *work)
+{
+	struct uml_vfio_device *dev = container_of(work, struct uml_vfio_device,
+						   release_work);
+	unsigned long flags;
+
+	pr_info("%s: the host asks for the device back: releasing it\n",
+		dev->name);
+	um_pci_device_unregister(&dev->pdev);
+
+	guard(mutex)(&uml_vfio_mtx);
+	list_del(&dev->list);
+	uml_vfio_registered--;
+	ignore_sigio_fd(dev->udev.epoll);
+	um_free_irq(dev->irq, dev);
+
+	raw_spin_lock_irqsave(&dev->lock, flags);
+	dev->msix_enabled = false;
+	uml_vfio_msix_sync(dev);
+	raw_spin_unlock_irqrestore(&dev->lock, flags);
+
+	uml_vfio_free_msix(dev);
+	uml_vfio_user_teardown_device(&dev->udev);
+	uml_vfio_put_group(dev->group);
+	kfree(dev);
+}
+
+/**
  * uml_vfio_parse_addr() - validate and normalise a PCI address
  * @s: "DDDD:BB:SS.F" or "BB:SS.F" (domain 0000), hexadecimal
  * @name: the address as sysfs spells it, on success
@@ -961,6 +1019,7 @@ static struct uml_vfio_device * __init uml_vfio_new_device(const char *arg)
 	}
 	strscpy(dev->name, name);
 	raw_spin_lock_init(&dev->lock);
+	INIT_WORK(&dev->release_work, uml_vfio_release_work);
 	return dev;
 }
 

@@ -235,6 +235,52 @@ static int vfio_get_regions(struct uml_vfio_user_device *dev,
 	return 0;
 }
 
+/*
+ * VFIO signals the request eventfd when the host wants the device back
+ * (e.g. an unbind from vfio-pci); without one, such an unbind blocks until
+ * UML exits. It shares the epoll fd with the vectors.
+ */
+static int vfio_setup_request(struct uml_vfio_user_device *dev,
+			      unsigned int num_irqs)
+{
+	struct vfio_irq_info info = {
+		.argsz = sizeof(info),
+		.index = VFIO_PCI_REQ_IRQ_INDEX,
+	};
+	struct epoll_event ev = {
+		.events = EPOLLIN,
+		.data.u32 = (unsigned int)UML_VFIO_REQUEST,
+	};
+	struct vfio_irq_set *irq_set = dev->irq_set;
+	int fd, err;
+
+	if (num_irqs <= VFIO_PCI_REQ_IRQ_INDEX ||
+	    ioctl(dev->device, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0 ||
+	    info.count < 1 || !(info.flags & VFIO_IRQ_INFO_EVENTFD))
+		return 0;
+
+	fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+
+	irq_set->argsz = sizeof(*irq_set) + sizeof(int);
+	irq_set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+	irq_set->index = VFIO_PCI_REQ_IRQ_INDEX;
+	irq_set->start = 0;
+	irq_set->count = 1;
+	memcpy(irq_set->data, &fd, sizeof(int));
+
+	if (epoll_ctl(dev->epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ||
+	    ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+
+	dev->reqfd = fd;
+	return 0;
+}
+
 /* The mmap-able parts of a region: the sparse areas, else all of it. */
 static int vfio_map_region(struct uml_vfio_user_device *dev, int index)
 {
@@ -369,6 +415,7 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 	};
 	int err, i;
 
+	dev->reqfd = -1;
 	*step = "getting device fd";
 	dev->device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, device);
 	if (dev->device < 0)
@@ -418,7 +465,15 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 		goto free_irq_set;
 	}
 
+	*step = "setting up the request eventfd";
+	err = vfio_setup_request(dev, device_info.num_irqs);
+	if (err)
+		goto close_epoll;
+
 	return 0;
+
+close_epoll:
+	close(dev->epoll);
 
 free_irq_set:
 	kfree(dev->irq_set);
@@ -437,6 +492,8 @@ void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev)
 	for (i = 0; i < dev->irq_count; i++)
 		uml_vfio_user_deactivate_irq(dev, i);
 	vfio_unmap_bars(dev);
+	if (dev->reqfd >= 0)
+		close(dev->reqfd);
 	close(dev->epoll);
 	kfree(dev->irq_set);
 	kfree(dev->irqfd);
@@ -549,6 +606,11 @@ int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
 	for (i = 0; i < n; i++) {
 		int index = ev[i].data.u32;
 
+		if (index == UML_VFIO_REQUEST) {
+			if (read(dev->reqfd, &v, sizeof(v)) == sizeof(v))
+				fired[count++] = index;
+			continue;
+		}
 		if (index < 0 || index >= dev->irq_count || dev->irqfd[index] < 0)
 			continue;
 		if (read(dev->irqfd[index], &v, sizeof(v)) == sizeof(v))

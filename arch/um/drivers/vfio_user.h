@@ -11,6 +11,9 @@
 #define UML_VFIO_NUM_BARS	6
 #define UML_VFIO_CONFIG_REGION	7
 
+/* Reported by uml_vfio_user_poll_irqs(): the host wants the device back. */
+#define UML_VFIO_REQUEST	(-1)
+
 /* A part of a BAR mapped into UML's (host) address space. */
 struct uml_vfio_user_map {
 	unsigned long long offset;
@@ -29,6 +32,8 @@ struct uml_vfio_user_device {
 	int device;
 	/* Readiness of all vector eventfds, registered as one UML IRQ. */
 	int epoll;
+	/* VFIO's request eventfd, or -1 if the host has none. */
+	int reqfd;
 
 	struct uml_vfio_user_region region[UML_VFIO_NUM_REGIONS];
 
