@@ -510,11 +510,16 @@ static bool uml_vfio_in_msix_table(struct uml_vfio_device *dev, int bar,
 }
 
 /*
+ * Every BAR access is a hot path (doorbells, notifications, tail pointers),
+ * and under emulation each call and return costs about as much as the
+ * access itself: the mapped path below is inlined into the um_pci_ops.
+ *
  * Accesses that touch the MSI-X table or PBA never use a BAR mapping, even
  * where the host allows one: the table is ours to emulate.
  */
-static bool uml_vfio_trapped(struct uml_vfio_device *dev, int bar,
-			     unsigned int offset, int size)
+static __always_inline bool uml_vfio_trapped(struct uml_vfio_device *dev,
+					     int bar, unsigned int offset,
+					     int size)
 {
 	return (bar == dev->msix_bar && offset < dev->msix_offset + dev->msix_size &&
 		offset + size > dev->msix_offset) ||
@@ -559,19 +564,83 @@ static void uml_vfio_msix_table_write(struct uml_vfio_device *dev,
 	raw_spin_unlock_irqrestore(&dev->lock, flags);
 }
 
+/* Where [offset, offset + size) of a BAR is mapped into UML, or NULL. */
+static __always_inline void *uml_vfio_mapped(struct uml_vfio_device *dev,
+					     int bar, unsigned int offset,
+					     int size)
+{
+	const struct uml_vfio_user_region *r = &dev->udev.region[bar];
+	int i;
+
+	if (unlikely(uml_vfio_trapped(dev, bar, offset, size)))
+		return NULL;
+
+	for (i = 0; i < r->nr_maps; i++) {
+		const struct uml_vfio_user_map *m = &r->maps[i];
+
+		if (offset >= m->offset && offset + size <= m->offset + m->size)
+			return m->addr + (offset - m->offset);
+	}
+	return NULL;
+}
+
+/*
+ * One access of exactly the width the guest driver asked for: READ_ONCE()
+ * and WRITE_ONCE() of a naturally sized value are single, untorn accesses.
+ */
+static __always_inline unsigned long uml_vfio_mmio_read(const void *p, int size)
+{
+	if (size == 4)
+		return READ_ONCE(*(const u32 *)p);
+	if (size == 2)
+		return READ_ONCE(*(const u16 *)p);
+	if (size == 1)
+		return READ_ONCE(*(const u8 *)p);
+	return READ_ONCE(*(const u64 *)p);
+}
+
+static __always_inline void uml_vfio_mmio_write(void *p, int size,
+						unsigned long val)
+{
+	if (size == 4)
+		WRITE_ONCE(*(u32 *)p, val);
+	else if (size == 2)
+		WRITE_ONCE(*(u16 *)p, val);
+	else if (size == 1)
+		WRITE_ONCE(*(u8 *)p, val);
+	else
+		WRITE_ONCE(*(u64 *)p, val);
+}
+
+/* Widest naturally aligned access that fits, as memcpy_fromio() does. */
+static int uml_vfio_mmio_width(const void *p, int left)
+{
+	int w;
+
+	for (w = sizeof(long); w > 1; w /= 2) {
+		if (left >= w && IS_ALIGNED((unsigned long)p, w))
+			return w;
+	}
+	return 1;
+}
+
+static bool uml_vfio_mmio_size_ok(int size)
+{
+	return size == 1 || size == 2 || size == 4 || size == sizeof(long);
+}
+
 static unsigned long uml_vfio_bar_read(struct um_pci_device *pdev, int bar,
 				       unsigned int offset, int size)
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
-	unsigned long val;
+	void *p = uml_vfio_mapped(dev, bar, offset, size);
+
+	if (likely(p && uml_vfio_mmio_size_ok(size)))
+		return uml_vfio_mmio_read(p, size);
 
 	if (uml_vfio_in_msix_table(dev, bar, offset, size))
 		return uml_vfio_get_le(dev->msix_table + offset -
 				       dev->msix_offset, size);
-
-	if (!uml_vfio_trapped(dev, bar, offset, size) &&
-	    !uml_vfio_user_mmio_read(&dev->udev, bar, offset, size, &val))
-		return val;
 
 	return uml_vfio_region_read(dev, bar, offset, size);
 }
@@ -580,28 +649,39 @@ static void uml_vfio_bar_write(struct um_pci_device *pdev, int bar,
 			       unsigned int offset, int size, unsigned long val)
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
+	void *p = uml_vfio_mapped(dev, bar, offset, size);
+
+	if (likely(p && uml_vfio_mmio_size_ok(size))) {
+		uml_vfio_mmio_write(p, size, val);
+		return;
+	}
 
 	if (uml_vfio_in_msix_table(dev, bar, offset, size)) {
 		uml_vfio_msix_table_write(dev, offset, size, val);
 		return;
 	}
 
-	if (!uml_vfio_trapped(dev, bar, offset, size) &&
-	    !uml_vfio_user_mmio_write(&dev->udev, bar, offset, size, val))
-		return;
-
 	uml_vfio_region_write(dev, bar, offset, size, val);
 }
 
+/* UML hosts are little-endian: the low w bytes of a value are its data. */
 static void uml_vfio_bar_copy_from(struct um_pci_device *pdev, int bar,
 				   void *buffer, unsigned int offset, int size)
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
-	int err;
+	u8 *p = uml_vfio_mapped(dev, bar, offset, size);
+	u8 *b = buffer;
+	unsigned long v;
+	int err, w;
 
-	if (!uml_vfio_trapped(dev, bar, offset, size) &&
-	    !uml_vfio_user_mmio_copy_from(&dev->udev, bar, offset, buffer, size))
+	if (p) {
+		for (; size > 0; p += w, b += w, size -= w) {
+			w = uml_vfio_mmio_width(p, size);
+			v = uml_vfio_mmio_read(p, w);
+			memcpy(b, &v, w);
+		}
 		return;
+	}
 
 	err = uml_vfio_user_region_read(&dev->udev, bar, offset, buffer, size);
 	if (err) {
@@ -615,11 +695,19 @@ static void uml_vfio_bar_copy_to(struct um_pci_device *pdev, int bar,
 				 int size)
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
-	int err;
+	u8 *p = uml_vfio_mapped(dev, bar, offset, size);
+	const u8 *b = buffer;
+	unsigned long v = 0;
+	int err, w;
 
-	if (!uml_vfio_trapped(dev, bar, offset, size) &&
-	    !uml_vfio_user_mmio_copy_to(&dev->udev, bar, offset, buffer, size))
+	if (p) {
+		for (; size > 0; p += w, b += w, size -= w) {
+			w = uml_vfio_mmio_width(p, size);
+			memcpy(&v, b, w);
+			uml_vfio_mmio_write(p, w, v);
+		}
 		return;
+	}
 
 	err = uml_vfio_user_region_write(&dev->udev, bar, offset, buffer, size);
 	if (err)
@@ -630,12 +718,18 @@ static void uml_vfio_bar_set(struct um_pci_device *pdev, int bar,
 			     unsigned int offset, u8 value, int size)
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
+	u8 *p = uml_vfio_mapped(dev, bar, offset, size);
+	unsigned long v = value * (ULONG_MAX / 0xff);
 	u8 buf[256];
-	int n;
+	int n, w;
 
-	if (!uml_vfio_trapped(dev, bar, offset, size) &&
-	    !uml_vfio_user_mmio_set(&dev->udev, bar, offset, value, size))
+	if (p) {
+		for (; size > 0; p += w, size -= w) {
+			w = uml_vfio_mmio_width(p, size);
+			uml_vfio_mmio_write(p, w, v);
+		}
 		return;
+	}
 
 	memset(buf, value, min_t(int, size, sizeof(buf)));
 	while (size > 0) {

@@ -78,15 +78,4 @@ int uml_vfio_user_region_write(struct uml_vfio_user_device *dev, int index,
 			       unsigned long long offset, const void *buf,
 			       int size);
 
-int uml_vfio_user_mmio_read(struct uml_vfio_user_device *dev, int bar,
-			    unsigned int offset, int size, unsigned long *val);
-int uml_vfio_user_mmio_write(struct uml_vfio_user_device *dev, int bar,
-			     unsigned int offset, int size, unsigned long val);
-int uml_vfio_user_mmio_copy_from(struct uml_vfio_user_device *dev, int bar,
-				 unsigned int offset, void *buf, int size);
-int uml_vfio_user_mmio_copy_to(struct uml_vfio_user_device *dev, int bar,
-			       unsigned int offset, const void *buf, int size);
-int uml_vfio_user_mmio_set(struct uml_vfio_user_device *dev, int bar,
-			   unsigned int offset, unsigned char value, int size);
-
 #endif /* __UM_VFIO_USER_H */
