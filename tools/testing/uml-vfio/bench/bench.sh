@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: compare, in the same L1 boots, one emulated nvme and one
+# virtio-net driven by L1's own drivers ("native"), by UML with our driver
+# ("uml"), by UML built from the untouched base tree with upstream's driver
+# ("uml_upstream") and, when the driver has vfio_uml.mmap=, by ours with
+# BAR mmap off ("uml_nommap"). See README.md in this directory.
+#
+# Usage: bench.sh
+# Env: BENCH_BOOTS (3) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (40)
+#      BENCH_TCP_SECS (3) UML_VFIO_CACHE (~/.cache/uml-vfio)
+#      BENCH_COLS=native,uml,... (default: all that apply)
+# Writes build/bench/{results.json,samples.json,table.txt,table.md,chart.png}
+# and the L1 console logs in build/bench/logs/. Reports; never judges.
+set -euo pipefail
+
+B=$(cd "$(dirname "$0")" && pwd)
+T=$(cd "$B/.." && pwd)
+TOP=$(cd "$T/../../.." && pwd)
+CACHE=${UML_VFIO_CACHE:-$HOME/.cache/uml-vfio}
+BC=$CACHE/bench
+OUT=$TOP/build/bench
+BOOTS=${BENCH_BOOTS:-3}
+RUNTIME=${BENCH_RUNTIME:-3}
+PINGS=${BENCH_PINGS:-40}
+TCP_SECS=${BENCH_TCP_SECS:-3}
+BOOT_TIMEOUT=1200
+# devices.sh: UML gets the nvme at 00:03.0 and the virtio-net at 00:05.0.
+PASS_BDFS=0000:00:03.0,0000:00:05.0
+START=$(date +%s)
+
+say() { echo "bench: [$(elapsed)] $*"; }
+die() { echo "bench: ERROR: $*" >&2; exit 1; }
+elapsed() { local s=$(($(date +%s) - START)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
+
+# build_module OUT_DIR MAKE_ARGS...: bench_nvme.ko (debug info stripped)
+build_module() {
+	local dir=$1
+
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$B/module/bench_nvme.c" "$B/module/Kbuild" "$dir/"
+	make -s "$@" M="$dir" modules > "$dir/build.log" 2>&1 ||
+		{ cat "$dir/build.log" >&2; die "building bench_nvme.ko in $dir"; }
+	strip --strip-debug "$dir/bench_nvme.ko"
+}
+
+src_key() {
+	cat "$B/module/bench_nvme.c" "$B/module/Kbuild" | sha256sum | cut -c1-16
+}
+
+uml_release() {
+	TMPDIR=/tmp timeout 20 "$1" --version 2> /dev/null | tail -n 1
+}
+
+# Our UML is copied first (others may rebuild build/uml meanwhile) and its
+# module built at once against the same build/uml; the module's vermagic
+# must name the copy's release. While build/uml is being rebuilt (its
+# kernel.release differs from the binary's), wait and try again.
+snapshot_ours() {
+	local uml=$TOP/build/uml bin=$TOP/build/uml/linux rel vm try cc=gcc
+
+	[ -x "$bin" ] || { say "no $bin: running make"; make -C "$TOP" build; }
+	command -v ccache > /dev/null && cc="ccache gcc"
+	mkdir -p "$BC/ours"
+	for try in $(seq 1 20); do
+		if [ "$(uml_release "$bin")" = "$(cat "$uml/include/config/kernel.release")" ]; then
+			cp "$bin" "$BC/ours/linux.tmp"
+			mv "$BC/ours/linux.tmp" "$BC/ours/linux"
+			rel=$(uml_release "$BC/ours/linux") || rel=none
+			build_module "$BC/modules/ours" -C "$TOP/build/linux" O="$uml" ARCH=um CC="$cc"
+			vm=$(modinfo -F vermagic "$BC/modules/ours/bench_nvme.ko" | cut -d' ' -f1)
+			[ "$vm" = "$rel" ] && break
+		fi
+		[ "$try" -lt 20 ] || die "$uml keeps changing (being rebuilt?): run again later"
+		say "$uml is being rebuilt: waiting for it (try $try/20)"
+		sleep 15
+	done
+	NOMMAP=$(strings "$BC/ours/linux" | grep -c 'vfio_uml.mmap' || true)
+	say "ours: $bin ($rel), copied to $BC/ours/linux"
+}
+
+upstream() {
+	local bin key
+
+	bin=$("$B/build-upstream.sh")
+	mkdir -p "$BC/l1-extra/uml-upstream"
+	strip --strip-debug -o "$BC/l1-extra/uml-upstream/linux" "$bin"
+	key="$(src_key) $(sha256sum < "$bin" | cut -c1-16)"
+	if [ "$(cat "$BC/modules/upstream/.key" 2>/dev/null)" != "$key" ]; then
+		build_module "$BC/modules/upstream" -C "$BC/upstream-src" O="$BC/upstream-out" ARCH=um
+		echo "$key" > "$BC/modules/upstream/.key"
+	fi
+	say "upstream: $bin (untouched tag base, same config fragment)"
+}
+
+# Debian's headers for L1's kernel, unpacked into the cache (never installed).
+l1_module() {
+	local dir pkgs tmp kdir key d
+
+	eval "$("$T/rig/fetch-l1.sh")"
+	dir=$BC/l1-headers/$L1_KVER
+	kdir=$dir/usr/src/linux-headers-$L1_KVER
+	if [ ! -e "$dir/.unpacked" ]; then
+		pkgs=$(apt-cache depends "linux-headers-$L1_KVER" |
+			sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ ]*\)$/\1/p')
+		say "fetching linux-headers-$L1_KVER $(echo "$pkgs" | tr '\n' ' ')"
+		mkdir -p "$BC"
+		tmp=$(mktemp -d "$BC/dl.XXXXXX")
+		# shellcheck disable=SC2086
+		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "linux-headers-$L1_KVER" $pkgs) > /dev/null
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		for d in "$tmp"/*.deb; do
+			dpkg-deb -x "$d" "$dir"
+		done
+		rm -rf "$tmp"
+		# Its Makefile includes the common headers by absolute path.
+		sed -i "s|^include /usr/src/|include $dir/usr/src/|" "$kdir/Makefile"
+		touch "$dir/.unpacked"
+	fi
+	key="$(src_key) $L1_KVER"
+	if [ "$(cat "$BC/modules/l1/.key" 2>/dev/null)" != "$key" ]; then
+		# No pahole here: skip BTF for the module.
+		build_module "$BC/modules/l1" -C "$kdir" CONFIG_DEBUG_INFO_BTF_MODULES=
+		echo "$key" > "$BC/modules/l1/.key"
+	fi
+	cp "$BC/modules/l1/bench_nvme.ko" "$BC/l1-extra/bench_nvme.ko"
+}
+
+# UML's hostfs root (also where L1 finds fio and the helpers).
+make_root() {
+	local r=$BC/root lib
+
+	rm -rf "$r"
+	mkdir -p "$r"/{dev,proc,sys,tmp,results,usr/bin} "$r"/bench/{bin,modules}
+	install -m 755 "$B/guest/init.sh" "$r/init"
+	cp "$B/guest/suite.sh" "$B/fio.job" "$B/fio-sqpoll.job" "$r/bench/"
+	for lib in tsrun netbench; do
+		gcc -static -O2 -Wall -o "$r/bench/bin/$lib" "$B/guest/$lib.c"
+	done
+	for lib in ours upstream; do
+		[ -f "$BC/modules/$lib/bench_nvme.ko" ] || continue
+		mkdir -p "$r/bench/modules/$lib"
+		cp "$BC/modules/$lib/bench_nvme.ko" "$r/bench/modules/$lib/"
+	done
+	# Debian's fio with every library it links (the rbd/rados/gluster
+	# engines drag in ~80 MB; BIND_NOW makes them all necessary).
+	cp /usr/bin/fio "$r/usr/bin/fio"
+	for lib in $(ldd /usr/bin/fio | grep -o '/[^ ]*') \
+		   "$(dirname "$(ldd /usr/bin/fio | sed -n 's/.*=> \(\/[^ ]*libc\.so\.6\) .*/\1/p')")/libgcc_s.so.1"; do
+		mkdir -p "$r$(dirname "$lib")"
+		cp -L "$lib" "$r$lib"
+	done
+	cp "$B/job.sh" "$BC/l1-extra/job.sh"
+}
+
+# run_boot N: one L1 boot running every column; progress from its log.
+# no_timer_check: on a loaded host, TCG can fail L1's early check of the
+# timer through the remapped IO-APIC, which panics ("timer doesn't work").
+run_boot() {
+	local n=$1 log=$OUT/logs/l1-boot$1.log pid rc=0 seen=0 line
+
+	rm -f "$log"
+	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
+	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES=nvme \
+	RIG_APPEND="no_timer_check rig.pass=$PASS_BDFS bench.boot=$n bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS" \
+		"$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
+	pid=$!
+	while kill -0 "$pid" 2> /dev/null; do
+		sleep 3
+		while IFS= read -r line; do
+			say "boot $n/$BOOTS: ${line#BENCH-PROGRESS: boot="$n" }"
+		done < <(grep -a '^BENCH-PROGRESS: ' "$log" 2> /dev/null | tr -d '\r' | tail -n +$((seen + 1)))
+		seen=$(grep -ac '^BENCH-PROGRESS: ' "$log" 2> /dev/null || true)
+	done
+	wait "$pid" || rc=$?
+	if ! grep -aq '^RIG-RESULT: .*status=pass' "$log"; then
+		say "boot $n FAILED (run-l1.sh exit $rc): $(grep -a -m1 -E '^RIG-(ERROR|RESULT)' "$log" | tr -d '\r')"
+		say "  logs: $log $log.err"
+		return 1
+	fi
+	say "boot $n/$BOOTS done: $(grep -a '^RIG-RESULT' "$log" | tr -d '\r')"
+}
+
+main() {
+	local n failed=0
+
+	"$T/scripts/deps.sh" "make bench: fio, modules, report and chart" \
+		fio gnuplot-nox python3 gcc gcc-12 libc6-dev make kmod binutils \
+		qemu-system-x86 ccache
+	rm -rf "$OUT"
+	mkdir -p "$OUT/logs" "$BC/l1-extra"
+	say "building or reusing: upstream's UML, the bench_nvme modules, UML's root"
+	snapshot_ours
+	COLS=${BENCH_COLS:-native,uml,uml_upstream}
+	if [ -z "${BENCH_COLS:-}" ]; then
+		if [ "$NOMMAP" -gt 0 ]; then
+			COLS=$COLS,uml_nommap
+		else
+			# Hook: once the driver has vfio_uml.mmap=, the uml_nommap
+			# column (ours with vfio_uml.mmap=0) is added by itself.
+			say "our UML has no vfio_uml.mmap= parameter: no uml_nommap column"
+		fi
+	fi
+	rm -rf "$BC/l1-extra/uml-upstream" "$BC/root"
+	case ,$COLS, in
+	*,uml_upstream,*) upstream ;;
+	esac
+	l1_module
+	make_root
+	say "columns $COLS; $BOOTS L1 boots, the column order rotating each boot"
+	for n in $(seq 1 "$BOOTS"); do
+		run_boot "$n" && continue
+		# Once more if L1 died before the benchmark started.
+		if ! grep -aq '^BENCH-SETUP: ' "$OUT/logs/l1-boot$n.log"; then
+			mv "$OUT/logs/l1-boot$n.log" "$OUT/logs/l1-boot$n-early-failure.log"
+			say "boot $n: L1 failed before the benchmark started; once more"
+			run_boot "$n" && continue
+		fi
+		failed=$((failed + 1))
+	done
+	python3 "$B/report.py" "$OUT" "$OUT"/logs/l1-boot*.log | tee "$OUT/summary.txt"
+	if [ -s "$OUT/chart.dat" ]; then
+		gnuplot -e "dat='$OUT/chart.dat'; png='$OUT/chart.png'; n=$(($(head -n 1 "$OUT/chart.dat" | grep -o '"' | wc -l) / 2 - 1)); sub='medians over $BOOTS L1 boots under QEMU TCG, $(date -u +%F); arrows: which way is better'" \
+			"$B/chart.gp"
+	else
+		say "no ratio to chart (a column is missing)"
+	fi
+	say "wrote $OUT/results.json, table.txt, table.md, chart.png (raw files in $OUT/raw)"
+	say "wall time $(elapsed) for $BOOTS boots; $failed failed"
+	[ "$failed" -eq 0 ]
+}
+
+main "$@"

@@ -1,0 +1,108 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+# /init of UML's root (hostfs) in the benchmark. Kernel command line:
+#   bench.task=ready|full   ready: print BENCH-READY once the nvme block
+#                           device exists (at once with bench.nodev=1),
+#                           then power off; full: then run the suite
+#   bench.col=NAME          results go to /results/NAME (L1's /uml-root)
+#   bench.kmod=NAME         bench_nvme.ko from /bench/modules/NAME/
+#   bench.runtime=S bench.pings=N bench.tcp=S
+
+# /proc first: Debian's busybox finds its applets through /proc/self/exe.
+/bin/busybox mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+grep -q "^devtmpfs /dev " /proc/mounts || mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+export PATH=/bin:/usr/bin
+
+opt() {
+	local w
+
+	# shellcheck disable=SC2013 # words, not lines
+	for w in $(cat /proc/cmdline); do
+		case $w in
+		"$1"=*) echo "${w#*=}"; return ;;
+		esac
+	done
+	echo "$2"
+}
+
+wait_ready() {
+	local i=0
+
+	if [ "$(opt bench.nodev 0)" = 1 ]; then
+		echo "BENCH-READY"
+		return
+	fi
+	while [ ! -e /sys/block/nvme0n1 ] && [ $i -lt 6000 ]; do
+		usleep 10000
+		i=$((i + 1))
+	done
+	if [ -e /sys/block/nvme0n1 ]; then
+		echo "BENCH-READY"
+	else
+		echo "BENCH-ERROR: no /sys/block/nvme0n1 after 60 s"
+	fi
+}
+
+fio_cmd() {
+	timeout 120 /usr/bin/fio "$@"
+}
+
+nvme_bdf() {
+	local d
+
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/class")" = 0x010802 ] && { echo "${d##*/}"; return; }
+	done
+}
+
+net_up() {
+	local n
+
+	ip link set lo up
+	for n in /sys/class/net/*; do
+		[ -e "$n/device" ] || continue
+		ip link set "${n##*/}" up
+		ip addr add 10.0.2.2/24 dev "${n##*/}"
+		return 0
+	done
+	echo "BENCH-ERROR: no passed-through NIC"
+	return 1
+}
+
+full() {
+	local out
+
+	out=/results/$(opt bench.col uml)
+	# shellcheck disable=SC2034 # used by suite.sh
+	BENCH_HOME=/bench
+	BENCH_RUNTIME=$(opt bench.runtime 3)
+	# shellcheck disable=SC2034
+	BENCH_PINGS=$(opt bench.pings 40)
+	# shellcheck disable=SC2034
+	BENCH_TCP_SECS=$(opt bench.tcp 3)
+	# shellcheck disable=SC2034
+	NET_PREFIX=
+	# shellcheck source=suite.sh
+	. /bench/suite.sh
+	mkdir -p "$out"
+	grep -c '^processor' /proc/cpuinfo > "$out/cpus.txt"
+	echo "BENCH-STEP: fio"
+	suite_io /dev/nvme0n1 "$out"
+	echo "BENCH-STEP: net"
+	net_up && suite_net "$out"
+	echo "BENCH-STEP: mmio"
+	suite_mmio "$(nvme_bdf)" "/bench/modules/$(opt bench.kmod ours)/bench_nvme.ko" "$out"
+	{
+		ls -l /sys/bus/pci/devices/ /sys/block/ /sys/class/net/
+		cat /proc/interrupts
+		dmesg
+	} > "$out/uml-diag.txt" 2>&1
+}
+
+wait_ready
+[ "$(opt bench.task ready)" = full ] && full
+echo "BENCH-UML-DONE"
+poweroff -f

@@ -1,0 +1,168 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=dash
+# /rig/job.sh of the benchmark (busybox ash), sourced by rig/l1-init.sh
+# with rig.job=script once the devices are bound to vfio-pci and the peer
+# (10.0.2.1) is up; it uses l1-init.sh's functions and $PASS. Devices: see
+# devices.sh. Kernel command line (RIG_APPEND):
+#   bench.boot=N             which boot this is; the column order rotates
+#   bench.cols=a,b,...       native, uml, uml_upstream, uml_nommap
+#   bench.runtime=S bench.pings=N bench.tcp=S
+# Every column's raw output is printed between BENCH-FILE-BEGIN/END lines;
+# BENCH-PROGRESS lines say what runs. Ends with RIG-RESULT (status=pass
+# when every column ran; no timing is judged here).
+
+BENCH_HOME=/uml-root/bench
+OUT=/uml-root/results
+L1_NVME=0000:00:04.0
+L1_NIC=0000:00:07.0
+FIO_LIBS=/uml-root/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu/ceph
+
+progress() {
+	echo "BENCH-PROGRESS: boot=$BOOT $* uptime=$(uptime_s)"
+}
+
+# Debian's fio and its libraries live in UML's root; run them from there.
+fio_cmd() {
+	timeout 120 /uml-root/lib64/ld-linux-x86-64.so.2 --library-path "$FIO_LIBS" \
+		/uml-root/usr/bin/fio "$@"
+}
+
+# L1's own nvme (L1_BLK) and client NIC, in a network namespace (NSPID).
+bench_setup() {
+	local d n ifname="" i=0
+
+	load_modules extra
+	while [ -z "${L1_BLK:-}" ] && [ $i -lt 100 ]; do
+		for d in "/sys/bus/pci/devices/$L1_NVME"/nvme/nvme*/nvme*n1; do
+			[ -e "$d" ] && L1_BLK=${d##*/}
+		done
+		i=$((i + 1))
+		usleep 100000
+	done
+	[ -n "${L1_BLK:-}" ] || setup_fail "L1's nvme $L1_NVME has no namespace"
+	for n in "/sys/bus/pci/devices/$L1_NIC"/virtio*/net/*; do
+		[ -e "$n" ] && ifname=${n##*/}
+	done
+	[ -n "$ifname" ] || setup_fail "L1's client NIC $L1_NIC has no interface"
+	unshare -n sleep 1000000 &
+	NSPID=$!
+	usleep 200000
+	ip link set dev "$ifname" netns "$NSPID" || setup_fail "cannot move $ifname to a netns"
+	nsenter -t "$NSPID" -n ip link set lo up
+	nsenter -t "$NSPID" -n ip link set "$ifname" up
+	nsenter -t "$NSPID" -n ip addr add 10.0.2.3/24 dev "$ifname"
+	"$BENCH_HOME/bin/netbench" sink 5002 &
+	# UML's memory file lives here; mem=1G needs more than the default half of RAM.
+	mount -o remount,size=1700M /dev/shm
+	echo "BENCH-SETUP: l1-nvme=$L1_NVME blk=$L1_BLK l1-nic=$ifname netns=$NSPID pass=$PASS"
+}
+
+col_native() {
+	local o=$OUT/native
+
+	mkdir -p "$o"
+	grep -c '^processor' /proc/cpuinfo > "$o/cpus.txt"
+	progress "col=native step=fio"
+	suite_io "/dev/$L1_BLK" "$o"
+	progress "col=native step=net"
+	NET_PREFIX="nsenter -t $NSPID -n"
+	suite_net "$o"
+	NET_PREFIX=
+	progress "col=native step=mmio"
+	suite_mmio "$L1_NVME" /rig/bench_nvme.ko "$o"
+	echo "$L1_NVME" > /sys/bus/pci/drivers/nvme/bind 2>/dev/null
+}
+
+# uml_run COL BIN KMOD NAME MEM DEVICES(0|1) TASK [UML ARGS...]
+uml_run() {
+	local col=$1 bin=$2 kmod=$3 name=$4 mem=$5 withdev=$6 task=$7 nodev=1 devs="" b
+
+	shift 7
+	if [ "$withdev" = 1 ]; then
+		nodev=0
+		for b in $PASS; do
+			devs="$devs vfio_uml.device=$b"
+		done
+	fi
+	progress "col=$col step=$name"
+	rm -rf /dev/shm/uml
+	mkdir -p /dev/shm/uml "$OUT/$col"
+	# shellcheck disable=SC2086 # devs is a list of arguments
+	TMPDIR=/dev/shm "$BENCH_HOME/bin/tsrun" BENCH-READY timeout -s KILL 600 "$bin" \
+		mem="$mem" root=/dev/root rootfstype=hostfs hostfs=/uml-root rw init=/init \
+		uml_dir=/dev/shm/uml con=null con0=null,fd:1 ssl=null loglevel=4 \
+		bench.task="$task" bench.col="$col" bench.kmod="$kmod" bench.nodev=$nodev \
+		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" \
+		$devs "$@" < /dev/null > "$OUT/$col/$name.log" 2>&1
+	echo "exit=$?" >> "$OUT/$col/$name.log"
+}
+
+# col_uml COL BIN KMOD [UML ARGS...]
+col_uml() {
+	local col=$1 bin=$2 kmod=$3
+
+	shift 3
+	uml_run "$col" "$bin" "$kmod" uml-256m 256M 1 full "$@"
+	[ "$col" = uml_nommap ] && return
+	uml_run "$col" "$bin" "$kmod" uml-1g 1G 1 ready "$@"
+	uml_run "$col" "$bin" "$kmod" uml-nodev-256m 256M 0 ready "$@"
+}
+
+dump_col() {
+	local f
+
+	for f in "$OUT/$1"/*; do
+		[ -f "$f" ] || continue
+		echo "BENCH-FILE-BEGIN: boot=$BOOT col=$1 name=${f##*/}"
+		cat "$f"
+		echo
+		echo "BENCH-FILE-END"
+	done
+}
+
+# rotate K WORD...: the words rotated left by K
+rotate() {
+	local k=$1
+
+	shift
+	k=$((k % $#))
+	while [ "$k" -gt 0 ]; do
+		set -- "$@" "$1"
+		shift
+		k=$((k - 1))
+	done
+	echo "$@"
+}
+
+bench_main() {
+	local c faults ran=0 want=0
+
+	BOOT=$(cmdline_opt bench.boot 1)
+	BENCH_RUNTIME=$(cmdline_opt bench.runtime 3)
+	BENCH_PINGS=$(cmdline_opt bench.pings 40)
+	BENCH_TCP_SECS=$(cmdline_opt bench.tcp 3)
+	# shellcheck source=guest/suite.sh
+	. "$BENCH_HOME/suite.sh"
+	bench_setup
+	# shellcheck disable=SC2046
+	for c in $(rotate $((BOOT - 1)) $(cmdline_opt bench.cols native,uml,uml_upstream | tr , ' ')); do
+		want=$((want + 1))
+		case $c in
+		native) col_native ;;
+		uml) col_uml uml /uml/linux ours ;;
+		uml_upstream) col_uml uml_upstream /rig/uml-upstream/linux upstream ;;
+		uml_nommap) col_uml uml_nommap /uml/linux ours vfio_uml.mmap=0 ;;
+		*) echo "BENCH-ERROR: unknown column $c"; continue ;;
+		esac
+		dump_col "$c"
+		ran=$((ran + 1))
+	done
+	progress "step=done"
+	dmesg | grep -iE 'DMAR|vfio' | sed 's/^/RIG-DMESG: /'
+	faults=$(dmesg | grep -iE 'DMAR' | grep -ci 'fault')
+	c=pass
+	[ "$ran" -eq "$want" ] || c=fail
+	finish "job=script status=$c boot=$BOOT columns=$ran/$want dmar-faults=$faults"
+}
+
+bench_main
