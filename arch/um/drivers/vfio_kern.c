@@ -68,7 +68,7 @@ struct uml_vfio_device {
 	int msix_vectors;
 	bool msix_enabled;
 	bool msix_maskall;
-	bool host_enabled;
+	int host_vectors;	/* vectors MSI-X is enabled with on the host */
 	u8 *msix_table;		/* shadow: vfio-pci drops guest writes */
 	struct uml_vfio_vector *vec;
 };
@@ -376,6 +376,30 @@ static void uml_vfio_region_write(struct uml_vfio_device *dev, int region,
 		uml_vfio_io_error(dev, "write", region, offset, size, err);
 }
 
+/*
+ * Grows host MSI-X to @need vectors; called with dev->lock held. Where
+ * VFIO can add vectors to enabled MSI-X it does so, else (it reports
+ * NORESIZE) MSI-X is disabled and enabled again with the new count.
+ */
+static int uml_vfio_msix_grow(struct uml_vfio_device *dev, int need)
+{
+	int err;
+
+	if (dev->udev.irq_resizable) {
+		err = uml_vfio_user_update_irqs(&dev->udev, dev->host_vectors,
+						need - dev->host_vectors);
+	} else {
+		err = uml_vfio_user_disable_irqs(&dev->udev);
+		if (!err)
+			err = uml_vfio_user_update_irqs(&dev->udev, 0, need);
+		if (err)
+			dev->host_vectors = 0;
+	}
+	if (!err)
+		dev->host_vectors = need;
+	return err;
+}
+
 /* Called with dev->lock held: only host syscalls, no sleeping. */
 static void uml_vfio_push_vector(struct uml_vfio_device *dev, int index)
 {
@@ -384,11 +408,14 @@ static void uml_vfio_push_vector(struct uml_vfio_device *dev, int index)
 
 	if (vec->data && dev->udev.irqfd[index] < 0) {
 		err = uml_vfio_user_activate_irq(&dev->udev, index);
-		if (!err)
+		if (!err && index < dev->host_vectors)
 			err = uml_vfio_user_update_irqs(&dev->udev, index, 1);
+		else if (!err)
+			err = uml_vfio_msix_grow(dev, index + 1);
 	} else if (!vec->data && dev->udev.irqfd[index] >= 0) {
 		uml_vfio_user_deactivate_irq(&dev->udev, index);
-		err = uml_vfio_user_update_irqs(&dev->udev, index, 1);
+		if (index < dev->host_vectors)
+			err = uml_vfio_user_update_irqs(&dev->udev, index, 1);
 	}
 
 	if (err)
@@ -400,14 +427,17 @@ static void uml_vfio_push_vector(struct uml_vfio_device *dev, int index)
  * uml_vfio_msix_sync() - follow the guest's MSI-X enable bit on the host
  * @dev: device, with dev->lock held
  *
- * Enabling gives VFIO one eventfd per vector that has a message; vectors
- * that get one later are pushed one by one (uml_vfio_push_vector()).
+ * Enabling gives VFIO one eventfd per vector that has a message, and only
+ * as many vectors as the highest of them needs: each costs the host an
+ * interrupt vector, and devices offer many more (65 for an nvme) than
+ * their drivers use. Vectors that get a message later are pushed one by
+ * one (uml_vfio_push_vector()), growing the set when needed.
  */
 static void uml_vfio_msix_sync(struct uml_vfio_device *dev)
 {
-	int i, err;
+	int i, err, need = 1;
 
-	if (dev->msix_enabled == dev->host_enabled)
+	if (dev->msix_enabled == !!dev->host_vectors)
 		return;
 
 	if (!dev->msix_enabled) {
@@ -416,7 +446,7 @@ static void uml_vfio_msix_sync(struct uml_vfio_device *dev)
 			uml_vfio_user_deactivate_irq(&dev->udev, i);
 			dev->vec[i].pending = false;
 		}
-		dev->host_enabled = false;
+		dev->host_vectors = 0;
 		if (err)
 			pr_err_ratelimited("%s: disabling MSI-X: %s\n",
 					   dev->name, uml_vfio_user_strerror(err));
@@ -426,6 +456,7 @@ static void uml_vfio_msix_sync(struct uml_vfio_device *dev)
 	for (i = 0; i < dev->msix_vectors; i++) {
 		if (!dev->vec[i].data)
 			continue;
+		need = i + 1;
 		err = uml_vfio_user_activate_irq(&dev->udev, i);
 		if (err)
 			pr_err_ratelimited("%s: MSI-X vector %d: %s\n",
@@ -433,13 +464,13 @@ static void uml_vfio_msix_sync(struct uml_vfio_device *dev)
 					   uml_vfio_user_strerror(err));
 	}
 
-	err = uml_vfio_user_update_irqs(&dev->udev, 0, dev->msix_vectors);
+	err = uml_vfio_user_update_irqs(&dev->udev, 0, need);
 	if (err) {
 		pr_err_ratelimited("%s: enabling MSI-X: %s\n", dev->name,
 				   uml_vfio_user_strerror(err));
 		return;
 	}
-	dev->host_enabled = true;
+	dev->host_vectors = need;
 }
 
 /* Re-deliver, through the eventfd, what arrived while masked. */
@@ -557,7 +588,7 @@ static void uml_vfio_msix_table_write(struct uml_vfio_device *dev,
 		vec->data = get_unaligned_le32(entry + PCI_MSIX_ENTRY_DATA);
 		vec->masked = get_unaligned_le32(entry + PCI_MSIX_ENTRY_VECTOR_CTRL) &
 			      PCI_MSIX_ENTRY_CTRL_MASKBIT;
-		if (dev->host_enabled)
+		if (dev->host_vectors)
 			uml_vfio_push_vector(dev, i);
 		uml_vfio_msix_unmasked(dev, i);
 	}
@@ -1219,7 +1250,7 @@ static void uml_vfio_exit(void)
 	struct uml_vfio_group *group;
 
 	list_for_each_entry(dev, &uml_vfio_devices, list) {
-		if (dev->host_enabled)
+		if (dev->host_vectors)
 			uml_vfio_user_disable_irqs(&dev->udev);
 		uml_vfio_user_teardown_device(&dev->udev);
 	}

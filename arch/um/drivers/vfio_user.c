@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -441,6 +442,7 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 		goto close_device;
 	}
 	dev->irq_count = irq_info.count;
+	dev->irq_resizable = !(irq_info.flags & VFIO_IRQ_INFO_NORESIZE);
 
 	*step = "allocating MSI-X state";
 	err = -ENOMEM;

@@ -38,6 +38,7 @@ struct uml_vfio_user_device {
 	struct uml_vfio_user_region region[UML_VFIO_NUM_REGIONS];
 
 	int irq_count;
+	bool irq_resizable;	/* VFIO can add vectors to enabled MSI-X */
 	int *irqfd;
 	/* VFIO_DEVICE_SET_IRQS argument, preallocated for atomic context. */
 	void *irq_set;
