@@ -79,6 +79,7 @@ struct uml_vfio_device {
 static struct {
 	int fd;
 	int users;
+	bool mapped;
 } uml_vfio_container = { .fd = -1 };
 
 /* Map BARs into UML (vfio_uml.mmap=0 keeps every access on pread/pwrite). */
@@ -138,6 +139,7 @@ static void uml_vfio_put_container(void)
 		return;
 	os_close_file(uml_vfio_container.fd);
 	uml_vfio_container.fd = -1;
+	uml_vfio_container.mapped = false;
 }
 
 /**
@@ -145,15 +147,12 @@ static void uml_vfio_put_container(void)
  * @dev: device name, for messages
  * @group: group fd
  *
- * The first group also selects the IOMMU and maps all of UML's memory.
- * Called with uml_vfio_mtx held.
+ * The first group also selects the IOMMU. Called with uml_vfio_mtx held.
  *
  * Return: 0 or a negative errno, already reported.
  */
 static int uml_vfio_attach_group(const char *dev, int group)
 {
-	unsigned long long size = uml_vfio_user_dma_size() >> 20;
-	char hint[96];
 	int err;
 
 	err = uml_vfio_user_set_container(uml_vfio_container.fd, group);
@@ -165,18 +164,46 @@ static int uml_vfio_attach_group(const char *dev, int group)
 	if (uml_vfio_container.users++)
 		return 0;
 
+	err = uml_vfio_user_set_iommu(uml_vfio_container.fd);
+	if (err) {
+		uml_vfio_fail(dev, "selecting the type1 IOMMU", err, NULL);
+		uml_vfio_user_unset_container(uml_vfio_container.fd, group);
+		uml_vfio_container.users--;
+	}
+	return err;
+}
+
+/**
+ * uml_vfio_map_memory() - map all of UML's memory for device DMA, once
+ * @dev: device name, for messages
+ *
+ * Done when the first device has passed its checks, not when its group
+ * joins: pinning and mapping all of UML's memory takes seconds for a large
+ * mem=, and a device that is then rejected would waste them. Called with
+ * uml_vfio_mtx held.
+ *
+ * Return: 0 or a negative errno, already reported.
+ */
+static int uml_vfio_map_memory(const char *dev)
+{
+	unsigned long long size = uml_vfio_user_dma_size() >> 20;
+	char hint[96];
+	int err;
+
+	if (uml_vfio_container.mapped)
+		return 0;
+
 	pr_info("mapping %llu MiB of UML memory for device DMA\n", size);
-	err = uml_vfio_user_setup_iommu(uml_vfio_container.fd);
+	err = uml_vfio_user_map_dma(uml_vfio_container.fd);
 	if (err) {
 		snprintf(hint, sizeof(hint),
 			 "%llu MiB to pin: is RLIMIT_MEMLOCK high enough?", size);
 		uml_vfio_fail(dev, "mapping UML memory for DMA", err,
 			      err == -ENOMEM ? hint : NULL);
-		uml_vfio_user_unset_container(uml_vfio_container.fd, group);
-		uml_vfio_container.users--;
 		return err;
 	}
 
+	uml_vfio_container.mapped = true;
 	return 0;
 }
 
@@ -376,6 +403,7 @@ static void uml_vfio_region_write(struct uml_vfio_device *dev, int region,
 		uml_vfio_io_error(dev, "write", region, offset, size, err);
 }
 
+/* Called with dev->lock held: only host syscalls, no sleeping. */
 /*
  * Grows host MSI-X to @need vectors; called with dev->lock held. Where
  * VFIO can add vectors to enabled MSI-X it does so, else (it reports
@@ -972,6 +1000,10 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 	err = uml_vfio_setup_msix(dev);
 	if (err)
 		goto teardown_udev;
+
+	err = uml_vfio_map_memory(dev->name);
+	if (err)
+		goto free_msix;
 
 	if (uml_vfio_mmap) {
 		err = uml_vfio_user_map_bars(&dev->udev);

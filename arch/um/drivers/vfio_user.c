@@ -115,9 +115,22 @@ error:
 	return r;
 }
 
+/* Return: how many bytes uml_vfio_user_map_dma() maps (and pins). */
+unsigned long long uml_vfio_user_dma_size(void)
+{
+	return physmem_size - (uml_reserved - uml_physmem);
+}
+
+int uml_vfio_user_set_iommu(int container)
+{
+	if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0)
+		return -errno;
+	return 0;
+}
+
 /**
- * uml_vfio_user_setup_iommu() - select type1 and map UML memory for DMA
- * @container: container fd with at least one group attached
+ * uml_vfio_user_map_dma() - map UML's memory for device DMA
+ * @container: container fd, with the IOMMU selected
  *
  * UML "physical" memory from the end of the kernel image to the end of
  * physmem is mapped once, at IOVA == UML physical address, so that guest
@@ -125,13 +138,7 @@ error:
  *
  * Return: 0 or a negative errno.
  */
-/* Return: how many bytes uml_vfio_user_setup_iommu() maps (and pins). */
-unsigned long long uml_vfio_user_dma_size(void)
-{
-	return physmem_size - (uml_reserved - uml_physmem);
-}
-
-int uml_vfio_user_setup_iommu(int container)
+int uml_vfio_user_map_dma(int container)
 {
 	unsigned long reserved = uml_reserved - uml_physmem;
 	struct vfio_iommu_type1_dma_map dma_map = {
@@ -142,12 +149,8 @@ int uml_vfio_user_setup_iommu(int container)
 		.size = uml_vfio_user_dma_size(),
 	};
 
-	if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0)
-		return -errno;
-
 	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &dma_map) < 0)
 		return -errno;
-
 	return 0;
 }
 

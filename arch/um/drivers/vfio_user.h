@@ -50,7 +50,8 @@ int uml_vfio_user_get_driver(const char *device, char *buf, int size);
 
 int uml_vfio_user_open_container(void);
 unsigned long long uml_vfio_user_dma_size(void);
-int uml_vfio_user_setup_iommu(int container);
+int uml_vfio_user_set_iommu(int container);
+int uml_vfio_user_map_dma(int container);
 
 int uml_vfio_user_get_group_id(const char *device);
 int uml_vfio_user_open_group(int group_id);
