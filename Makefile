@@ -19,7 +19,7 @@ UML := $(OUT)/linux
 BUILD_DEPS := gcc make bc flex bison libelf-dev libssl-dev ccache git \
 	python3 perl xz-utils ca-certificates
 
-.PHONY: all deps fetch tree config build w1 patches check demo shell bench help clean distclean
+.PHONY: all deps fetch tree config build w1 patches check debug demo shell bench help clean distclean
 .DEFAULT_GOAL := all
 
 all: build
@@ -31,6 +31,7 @@ help:
 	@echo "  make demo        boot the QEMU rig and show what UML sees of the passed-through devices"
 	@echo "  make shell       an interactive shell inside UML with the devices passed through"
 	@echo "  make check       run the tests: static checks, local boots, the rig (TAP; N passed, N failed)"
+	@echo "  make debug       build the debug UML (KASAN, lockdep) in build/uml-debug, run the rig's tests with it"
 	@echo "  make bench       native vs our UML vs upstream's UML driver in the rig: build/bench/ (~10 min)"
 	@echo "  make patches     export the tree's changes as a git format-patch series in build/patches"
 	@echo "  make w1          rebuild our driver files with W=1"
@@ -68,6 +69,9 @@ patches: tree
 
 check: build
 	@$(T)/run-tests.sh
+
+debug: build
+	@$(T)/faults/debug.sh
 
 demo: build
 	@$(T)/demo.sh demo

@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Faults, in the rig (issue 4, faults 1-5): one L1 boot with two nvme runs
+# (faults/l1/job.sh, fault.set=faults) an nvme unbind/rebind loop in UML, a
+# DMA outside UML's memory (faults/dmafault), 10 SIGKILLs during I/O, 20
+# boot/power-off cycles with L1's VFIO fds and pinned pages measured, and
+# L1 taking a device back while UML holds it.
+set -euo pipefail
+. "$T/lib.sh"
+. "$T/faults/lib.sh"
+
+FLOG=$LOGS/faults.log
+N1=0000:00:03.0
+N2=0000:00:04.0
+
+# 3: unbind/rebind the nvme driver in UML 10 times, I/O after each.
+check_rebind() {
+	local n bad
+
+	count_tried fault
+	if ! case_check rebind; then
+		fail "fault 3: nvme unbind/rebind in UML 10 times" "$WHY" "$FLOG"
+		return
+	fi
+	n=$(case_log rebind | grep -c '^FAULT-REBIND: [0-9]* ok' || true)
+	bad=$(case_log rebind | grep -m1 '^FAULT-REBIND-FAIL' || true)
+	if [ "$n" -ne 10 ] || [ -n "$bad" ]; then
+		fail "fault 3: nvme unbind/rebind in UML 10 times" "$n of 10 ok; ${bad:-}" "$FLOG"
+		return
+	fi
+	# MSI-X vectors were released (no nvme line in /proc/interrupts while
+	# unbound) and re-acquired (the rebound driver's fresh IRQs counted
+	# interrupts during its probe and I/O).
+	bad=$(case_log rebind | sed -n 's/^FAULT-REBIND: \([0-9]*\) ok irqs=[0-9]*->\([0-9]*\) unbound-irq-lines=\([0-9]*\)$/\1 \2 \3/p' |
+		awk '$3 != 0 && !why { why = "rebind " $1 ": " $3 " nvme IRQs left while unbound" }
+		     $2 == 0 && !why { why = "rebind " $1 ": no nvme interrupt after rebinding" }
+		     { n++ }
+		     END { if (!why && n != 10) why = n " of 10 rebind lines parsed"; if (why) print why }')
+	if [ -n "$bad" ]; then
+		fail "fault 3: nvme unbind/rebind in UML 10 times" "$bad" "$FLOG"
+		return
+	fi
+	pass "fault 3: nvme unbind/rebind in UML 10 times, I/O and MSI-X interrupts after each"
+}
+
+# 5: an Identify with PRP1 outside UML memory must fault in L1's IOMMU.
+check_dma() {
+	local addr faults other name="fault 5: DMA outside UML memory is stopped by the IOMMU"
+
+	count_tried fault
+	if ! case_check dma 'DMAR'; then
+		fail "$name" "$WHY" "$FLOG"
+		return
+	fi
+	addr=$(case_log dma | sed -n 's/^DMA-FAULT: .*sending PRP 0x\([0-9a-f]*\)$/\1/p' | head -n 1)
+	if [ -z "$addr" ]; then
+		fail "$name" "dma_fault.ko did not send the command: $(case_log dma | grep -E 'DMA-FAULT' | tr '\n' '|')" "$FLOG"
+		return
+	fi
+	faults=$(case_dmesg dma | grep -E 'DMAR: \[DMA (Write|Read)' || true)
+	if ! grep -qiE "fault addr 0x0*$addr " <<<"$faults"; then
+		fail "$name" "no DMAR fault for 0x$addr in L1's log: $(case_dmesg dma | grep DMAR | head -n 3 | tr '\n' '|')" "$FLOG"
+		return
+	fi
+	other=$(grep -viE "fault addr 0x0*$addr " <<<"$faults" | head -n 1 || true)
+	if [ -n "$other" ]; then
+		fail "$name" "other DMAR fault: $other" "$FLOG"
+		return
+	fi
+	pass "$name: L1 logged $(grep -ciE "fault addr 0x0*$addr " <<<"$faults") fault(s) at 0x$addr"
+
+	if case_log dma | grep -q '^DMA-FAULT: canary page .*: 0 bytes changed' &&
+	   case_log dma | grep -q '^DMA-FAULT: identify into UML memory ok' &&
+	   case_log dma | grep -q '^FAULT-DMA-INSMOD: rc=0' &&
+	   case_log dma | grep -q '^FAULT-DMA-DATA: intact' &&
+	   case_log dma | grep -q '^FAULT-IO: 2 ok 0 failed'; then
+		pass "fault 5: after the faulting DMA: canary intact, device works, disk data intact"
+	else
+		fail "fault 5: after the faulting DMA: canary intact, device works, disk data intact" \
+			"$(case_log dma | grep -E '^(DMA-FAULT|FAULT-DMA|FAULT-IO)' | tr '\n' '|')" "$FLOG"
+	fi
+}
+
+# 1: SIGKILL during nvme I/O, 10 times; each next UML opens the device and
+# checks I/O before its I/O loop is killed.
+check_kill() {
+	local i out info name
+
+	count_tried fault
+	for i in $(seq 1 10); do
+		name="fault 1: SIGKILL #$i of UML during nvme I/O"
+		out=$(case_log "kill$i")
+		info=$(case_info "kill$i")
+		WHY=
+		if [ -z "$out" ]; then
+			WHY="case did not run"
+		elif ! grep -q '^FAULT-IO: 1 ok 0 failed' <<<"$out"; then
+			WHY="the device did not work in this UML: $(grep -E '^(vfio_uml|FAULT-IO)' <<<"$out" | tr '\n' '|')"
+		elif ! grep -q 'killed during I/O' <<<"$info"; then
+			WHY="$(head -n 1 <<<"$info")"
+		elif ! grep -qE 'settle=[0-9]+ left=0 fds=0 ' <<<"$info"; then
+			WHY="10 s after the SIGKILL, UML processes, VFIO fds or pinned pages remain: $(grep left= <<<"$info")"
+		elif grep -qE "$BAD_LINES" <<<"$out"; then
+			WHY="UML log: $(grep -m1 -E "$BAD_LINES" <<<"$out")"
+		elif case_dmesg "kill$i" | grep -iE "$L1_BAD" | grep -qvE "$L1_NORMAL"; then
+			WHY="L1 log: $(case_dmesg "kill$i" | grep -iE "$L1_BAD" | grep -vE "$L1_NORMAL" | head -n 1)"
+		fi
+		if [ -n "$WHY" ]; then
+			fail "$name" "$WHY" "$FLOG"
+		else
+			pass "$name: next UML reopens it and does I/O"
+		fi
+	done
+	if case_check kill-after && case_log kill-after | grep -q '^FAULT-IO: 1 ok 0 failed'; then
+		pass "fault 1: after 10 SIGKILLs UML opens the nvme, does I/O, powers off"
+	else
+		fail "fault 1: after 10 SIGKILLs UML opens the nvme, does I/O, powers off" "${WHY:-no I/O}" "$FLOG"
+	fi
+}
+
+# 2: 20 cycles; VFIO fds and pinned pages back to their base after each.
+check_cycles() {
+	local base_fds base_pin i info during after bad='' ok=0
+
+	count_tried fault
+	base_fds=$(case_info cycles | sed -n 's/^base fds=\([0-9]*\) .*/\1/p')
+	base_pin=$(case_info cycles | sed -n 's/.* pinned=\([0-9-]*\) .*/\1/p')
+	echo "# cycles: base fds=$base_fds pinned=$base_pin"
+	for i in $(seq 1 20); do
+		info=$(case_info "cycle$i")
+		during=$(grep '^during' <<<"$info" || true)
+		after=$(grep '^after' <<<"$info" || true)
+		[ "$i" -eq 1 ] || [ "$i" -eq 20 ] && echo "# cycle $i: $during; $after"
+		if ! case_check "cycle$i"; then
+			bad="cycle $i: $WHY"
+		elif ! case_log "cycle$i" | grep -q '^FAULT-IO: 2 ok 0 failed'; then
+			bad="cycle $i: I/O on both nvme failed"
+		elif ! grep -qE 'fds=[1-9]' <<<"$during" || grep -q 'vmlck=0$' <<<"$during"; then
+			bad="cycle $i: while UML ran, L1 saw no VFIO fds or no locked memory: $during"
+		elif ! grep -qE "^after settle=[0-9]+ fds=$base_fds pinned=$base_pin .* left=0\$" <<<"$after"; then
+			bad="cycle $i: not back to base within 10 s (fds=$base_fds pinned=$base_pin): $after"
+		else
+			ok=$((ok + 1))
+			continue
+		fi
+		break
+	done
+	if [ -z "$bad" ] && [ $ok -eq 20 ]; then
+		pass "fault 2: 20 boot/power-off cycles with two nvme: VFIO fds and pinned pages back to base after each"
+	else
+		fail "fault 2: 20 boot/power-off cycles with two nvme: VFIO fds and pinned pages back to base after each" \
+			"${bad:-$ok of 20}" "$FLOG"
+	fi
+}
+
+# 4: L1 unbinds N2 from vfio-pci while UML holds it. Expected: VFIO's
+# request interrupt reaches UML, which releases N2 (one vfio_uml line),
+# keeps running with N1 and powers off cleanly; L1's unbind returns.
+check_unbind() {
+	local info secs lines
+
+	count_tried fault
+	info=$(case_info unbind)
+	sed 's/^/# unbind: /' <<<"$info"
+	secs=$(sed -n 's/^l1-unbind=returned rc=0 secs=\([0-9]*\) .*/\1/p' <<<"$info")
+	if [ -n "$secs" ] && [ "$secs" -le 60 ]; then
+		pass "fault 4: L1's unbind of a device UML holds returns within 60 s (${secs} s)"
+	else
+		fail "fault 4: L1's unbind of a device UML holds returns within 60 s" \
+			"$(head -n 1 <<<"$info"); L1: $(case_dmesg unbind | grep -iE 'vfio|blocked|request' | head -n 2 | tr '\n' '|')" "$FLOG"
+	fi
+	if ! grep -q 'uml-alive=yes' <<<"$info"; then
+		fail "fault 4: UML survives L1 taking the device back" "UML was gone when the unbind returned or timed out" "$FLOG"
+	elif ! case_check unbind 'vfio-pci [0-9a-f:.]+: (Relaying device request|Device is currently in use)'; then
+		fail "fault 4: UML survives L1 taking the device back" "$WHY" "$FLOG"
+	elif ! case_log unbind | grep '^FAULT-IO: ' | tail -n 1 | grep -q '^FAULT-IO: 1 ok 0 failed'; then
+		fail "fault 4: UML survives L1 taking the device back" "I/O on the device UML kept failed: $(case_log unbind | grep -E '^FAULT-IO' | tail -n 2 | tr '\n' '|')" "$FLOG"
+	else
+		pass "fault 4: UML survives L1 taking the device back, keeps the other nvme working, powers off"
+	fi
+	lines=$(case_log unbind | grep "^vfio_uml: $N2: " | grep -v 'passed through' || true)
+	if [ "$(grep -c . <<<"$lines")" -eq 1 ]; then
+		pass "fault 4: UML logs one line when L1 takes $N2 back: ${lines#vfio_uml: }"
+	else
+		fail "fault 4: UML logs one line when L1 takes the device back" \
+			"$(grep -c . <<<"$lines") lines: $(tr '\n' '|' <<<"$lines")" "$FLOG"
+	fi
+	if grep -q "^RIG-REOPEN: $N1 ok" <<<"$info"; then
+		pass "fault 4: afterwards $N1 opens again through VFIO in L1"
+	else
+		fail "fault 4: afterwards $N1 opens again through VFIO in L1" "$(grep RIG-REOPEN <<<"$info" || echo 'no reopen line')" "$FLOG"
+	fi
+}
+
+faults_prepare
+echo "# faults: booting L1 with two nvme; rebind, rogue DMA, 10 kills, 20 cycles, L1 unbind (~8 min under TCG)"
+rc=0
+faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2" "$FLOG" 1800 || rc=$?
+if ! grep -q '^RIG-RESULT: ' "$FLOG"; then
+	fail "faults: L1 ran the fault job" "no RIG-RESULT line (run-l1.sh exit $rc; timeout?)" "$FLOG"
+	tail -n 5 "$FLOG.err" | sed 's/^/#   /'
+fi
+check_rebind
+check_dma
+check_kill
+check_cycles
+check_unbind

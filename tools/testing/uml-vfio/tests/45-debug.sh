@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Fault 6 of issue 4: the debug UML (../config.debug: KASAN, lockdep with
+# PROVE_LOCKING, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS) runs the rig's
+# functional tests (as tests/30-rig.sh: guest/*_test with every device)
+# and its log must hold no report of any of them. The tests get a 300 s
+# per-test timeout instead of 30 s. Builds build/uml-debug first
+# (incremental; a few minutes from a warm ccache).
+set -euo pipefail
+. "$T/lib.sh"
+. "$T/faults/lib.sh"
+
+DOUT=$BUILD/uml-debug
+DUML=$DOUT/linux
+LOG=$LOGS/debug-rig.log
+ROOT=$BUILD/uml-root-debug
+NAME="fault 6: debug UML (KASAN, lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS)"
+# What the debug options print, and the generic ones.
+REPORTS='BUG: KASAN|KASAN:|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|bad unlock balance|suspicious RCU usage|BUG: sleeping function|BUG: scheduling while atomic|ODEBUG:|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|list_add corruption|list_del corruption|'"$BAD_LINES"
+
+count_tried fault
+if ! "$FAULTS/build-debug.sh" "$TREE" "$DOUT" > "$LOGS/debug-build.log" 2>&1; then
+	fail "$NAME: build" "build-debug.sh failed" "$LOGS/debug-build.log"
+	exit 0
+fi
+missing=
+for opt in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_OBJECTS UML_PCI_OVER_VFIO; do
+	grep -qx "CONFIG_$opt=y" "$DOUT/.config" || missing="$missing $opt"
+done
+if [ -n "$missing" ]; then
+	fail "$NAME: build" "not set in $DOUT/.config:$missing" "$LOGS/debug-build.log"
+	exit 0
+fi
+pass "$NAME: built $DUML"
+
+"$T/guest/mkroot.sh" "$ROOT" "$TREE"
+# The same tests with a 300 s per-test timeout instead of 30 s: the debug
+# UML is several times slower (faults/debug-include/kselftest_harness.h).
+for src in "$T"/guest/*_test.c; do
+	gcc -static -O2 -Wall -Wno-format-truncation -I "$FAULTS/debug-include" \
+		-I "$TREE/tools/testing/selftests" \
+		-o "$ROOT/tests/$(basename "${src%.c}")" "$src"
+done
+echo "# debug: booting L1 and running the functional tests in the debug UML (several minutes under TCG)"
+rc=0
+UML=$DUML UML_ROOT=$ROOT UML_ARGS="uml.job=tests" RIG_APPEND="rig.uml_timeout=2400" \
+	"$T/rig/run-l1.sh" uml "$LOG.raw" 3000 > /dev/null 2> "$LOGS/debug-rig.err" || rc=$?
+tr -d '\r' < "$LOG.raw" > "$LOG"
+rm -f "$LOG.raw"
+if ! grep -q '^RIG-RESULT: ' "$LOG"; then
+	fail "$NAME: rig run" "no RIG-RESULT line (run-l1.sh exit $rc; timeout?)" "$LOG"
+	tail -n 5 "$LOGS/debug-rig.err" | sed 's/^/#   /'
+	exit 0
+fi
+grep '^RIG-TIME: \|^RIG-UML-END' "$LOG" | sed 's/^/# /'
+
+uml=$(sed -n '/^RIG-UML-BEGIN/,/^RIG-UML-END/p' "$LOG")
+want=$(find "$ROOT/tests" -name '*_test' | wc -l)
+ran=$(grep -c '^UML-TEST-END ' <<<"$uml" || true)
+failed=$(grep -c '^not ok ' <<<"$uml" || true)
+oks=$(grep -c '^ok ' <<<"$uml" || true)
+if grep -q '^RIG-UML-END: exit=0' "$LOG" && [ "$ran" -eq "$want" ] && [ "$failed" -eq 0 ] && [ "$oks" -gt 0 ]; then
+	pass "$NAME: the $want functional test programs pass ($oks results) and UML powers off"
+else
+	fail "$NAME: the functional test programs pass and UML powers off" \
+		"$ran of $want programs ran, $failed failed; $(grep -m1 '^RIG-UML-END' "$LOG" || echo 'UML did not end')" "$LOG"
+fi
+
+if ! grep -q 'Lock dependency validator' <<<"$uml"; then
+	fail "$NAME: no report" "lockdep's banner is missing: is this the debug UML?" "$LOG"
+else
+	report=$(grep -nE "$REPORTS" <<<"$uml" | head -n 3 || true)
+	if [ -z "$report" ]; then
+		pass "$NAME: no KASAN, lockdep, atomic-sleep, debug-objects or WARNING/BUG report"
+	else
+		fail "$NAME: no KASAN, lockdep, atomic-sleep, debug-objects or WARNING/BUG report" \
+			"$(tr '\n' '|' <<<"$report")" "$LOG"
+	fi
+fi
+
+n=$(grep -c '^vfio_uml: .* passed through' <<<"$uml" || true)
+want=$(grep -c '^RIG-DEVICE: ' "$LOG" || true)
+bad=$(grep '^RIG-DMESG: ' "$LOG" | grep -iE 'fault|error|fail|warn' | head -n 1 || true)
+if [ "$want" -gt 0 ] && [ "$n" -eq "$want" ] && [ -z "$bad" ] &&
+   grep -q '^RIG-RESULT: .*reopen=ok' "$LOG"; then
+	pass "$NAME: all $want devices passed through, reopen in L1, no DMAR/vfio error"
+else
+	fail "$NAME: all devices passed through, reopen in L1, no DMAR/vfio error" \
+		"$n of $want passed through; ${bad:-$(grep -m1 '^RIG-RESULT' "$LOG")}" "$LOG"
+fi
+
+# The driver's run-time paths under the debug UML: 3 nvme unbind/rebinds
+# in UML (MSI-X torn down and set up again) and L1 taking a device back
+# (faults/l1/job.sh, fault.set=debug).
+faults_prepare
+FLOG=$LOGS/debug-faults.log
+echo "# debug: booting L1 with two nvme; rebind and L1 unbind with the debug UML"
+rc=0
+UML=$DUML faults_boot debug "$FAULTS/devices-faults.sh" 0000:00:03.0,0000:00:04.0 \
+	"$FLOG" 1800 || rc=$?
+for c in rebind unbind; do
+	name="$NAME: $c with no report"
+	out=$(case_log "$c")
+	report=$(grep -nE "$REPORTS" <<<"$out" | head -n 3 || true)
+	if [ -z "$out" ]; then
+		fail "$name" "case did not run (run-l1.sh exit $rc)" "$FLOG"
+	elif [ -n "$report" ]; then
+		fail "$name" "$(tr '\n' '|' <<<"$report")" "$FLOG"
+	elif ! case_check "$c" 'vfio-pci [0-9a-f:.]+: Relaying device request'; then
+		fail "$name" "$WHY" "$FLOG"
+	elif [ "$c" = rebind ] && ! grep -q '^FAULT-REBIND-DONE: 3 of 3' <<<"$out"; then
+		fail "$name" "$(grep -E '^FAULT-REBIND' <<<"$out" | tail -n 1)" "$FLOG"
+	elif [ "$c" = unbind ] && ! grep -q "^FAULT-INFO: unbind: l1-unbind=returned rc=0" "$FLOG"; then
+		fail "$name" "$(case_info unbind | head -n 1)" "$FLOG"
+	else
+		pass "$name"
+	fi
+done
