@@ -8,7 +8,8 @@
 #
 # Usage: bench.sh
 # Env: BENCH_BOOTS (3) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (40)
-#      BENCH_TCP_SECS (3) UML_VFIO_CACHE (~/.cache/uml-vfio)
+#      BENCH_TCP_SECS (3) BENCH_PROBES (3 timed binds per device and column)
+#      UML_VFIO_CACHE (~/.cache/uml-vfio)
 #      BENCH_COLS=native,uml,... (default: all that apply)
 # Writes build/bench/{results.json,samples.json,table.txt,table.md,chart.png}
 # and the L1 console logs in build/bench/logs/. Reports; never judges.
@@ -25,8 +26,12 @@ RUNTIME=${BENCH_RUNTIME:-3}
 PINGS=${BENCH_PINGS:-40}
 TCP_SECS=${BENCH_TCP_SECS:-3}
 BOOT_TIMEOUT=1200
-# devices.sh: UML gets the nvme at 00:03.0 and the virtio-net at 00:05.0.
-PASS_BDFS=0000:00:03.0,0000:00:05.0
+PROBES=${BENCH_PROBES:-3}
+# devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0 and
+# the e1000e at 00:08.0; L1's e1000e driver is for 00:09.0 only (the rig
+# binds the passed ones to vfio-pci, with driver_override, before the job
+# loads the "extra" modules).
+PASS_BDFS=0000:00:03.0,0000:00:05.0,0000:00:08.0
 START=$(date +%s)
 
 say() { echo "bench: [$(elapsed)] $*"; }
@@ -137,7 +142,7 @@ make_root() {
 	mkdir -p "$r"/{dev,proc,sys,tmp,results,usr/bin} "$r"/bench/{bin,modules}
 	install -m 755 "$B/guest/init.sh" "$r/init"
 	cp "$B/guest/suite.sh" "$B/fio.job" "$B/fio-sqpoll.job" "$r/bench/"
-	for lib in tsrun netbench; do
+	for lib in tsrun netbench probetime; do
 		gcc -static -O2 -Wall -o "$r/bench/bin/$lib" "$B/guest/$lib.c"
 	done
 	for lib in ours upstream; do
@@ -164,8 +169,8 @@ run_boot() {
 
 	rm -f "$log"
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
-	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES=nvme \
-	RIG_APPEND="no_timer_check rig.pass=$PASS_BDFS bench.boot=$n bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS" \
+	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
+	RIG_APPEND="no_timer_check rig.pass=$PASS_BDFS bench.boot=$n bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
 		"$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null; do

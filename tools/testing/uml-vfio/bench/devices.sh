@@ -7,7 +7,10 @@
 #   00:05.0 virtio-net       passed through to UML (10.0.2.2)
 #   00:06.0 virtio-net       L1's peer, 10.0.2.1 (the rig sets it up)
 #   00:07.0 virtio-net       L1's own client, in a network namespace (10.0.2.3)
-# All NICs share hub 0 with one device-less port and nothing else.
+#   00:08.0 e1000e           passed through to UML (only its probe is timed)
+#   00:09.0 e1000e           identical, driven by L1's own e1000e driver
+# All NICs share hub 0 with one device-less port and nothing else. The
+# e1000e interfaces are never brought up.
 
 BENCH_DISK_MB=${BENCH_DISK_MB:-256}
 
@@ -25,6 +28,10 @@ qemu_devices() {
 	for n in 5 6 7; do
 		echo "-netdev hubport,id=net$n,hubid=0"
 		echo "-device virtio-net-pci,netdev=net$n,mac=52:54:00:12:35:0$n,$vio,addr=0x$n"
+	done
+	for n in 8 9; do
+		echo "-netdev hubport,id=net$n,hubid=0"
+		echo "-device e1000e,netdev=net$n,mac=52:54:00:12:35:0$n,addr=0x$n"
 	done
 	echo "-netdev hubport,id=sink,hubid=0"
 }

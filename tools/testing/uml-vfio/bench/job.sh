@@ -6,7 +6,7 @@
 # devices.sh. Kernel command line (RIG_APPEND):
 #   bench.boot=N             which boot this is; the column order rotates
 #   bench.cols=a,b,...       native, uml, uml_upstream, uml_nommap
-#   bench.runtime=S bench.pings=N bench.tcp=S
+#   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N
 # Every column's raw output is printed between BENCH-FILE-BEGIN/END lines;
 # BENCH-PROGRESS lines say what runs. Ends with RIG-RESULT (status=pass
 # when every column ran; no timing is judged here).
@@ -15,6 +15,7 @@ BENCH_HOME=/uml-root/bench
 OUT=/uml-root/results
 L1_NVME=0000:00:04.0
 L1_NIC=0000:00:07.0
+L1_E1000E=0000:00:09.0
 FIO_LIBS=/uml-root/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu/ceph
 
 progress() {
@@ -27,9 +28,11 @@ fio_cmd() {
 		/uml-root/usr/bin/fio "$@"
 }
 
-# L1's own nvme (L1_BLK) and client NIC, in a network namespace (NSPID).
+# L1's own nvme (L1_BLK), e1000e and client NIC, the last in a network
+# namespace (NSPID). The "extra" modules are nvme and e1000e: the passed
+# e1000e is on vfio-pci (driver_override) by now, so e1000e takes only L1's.
 bench_setup() {
-	local d n ifname="" i=0
+	local d n ifname="" e1000e="" i=0
 
 	load_modules extra
 	while [ -z "${L1_BLK:-}" ] && [ $i -lt 100 ]; do
@@ -44,6 +47,14 @@ bench_setup() {
 		[ -e "$n" ] && ifname=${n##*/}
 	done
 	[ -n "$ifname" ] || setup_fail "L1's client NIC $L1_NIC has no interface"
+	for n in "/sys/bus/pci/devices/$L1_E1000E"/net/*; do
+		[ -e "$n" ] && e1000e=${n##*/}
+	done
+	[ -n "$e1000e" ] || setup_fail "L1's e1000e $L1_E1000E has no interface"
+	for d in $PASS; do
+		n=$(driver_of "/sys/bus/pci/devices/$d")
+		[ "$n" = vfio-pci ] || setup_fail "passed device $d is on ${n:-no driver}, not vfio-pci"
+	done
 	unshare -n sleep 1000000 &
 	NSPID=$!
 	usleep 200000
@@ -54,7 +65,7 @@ bench_setup() {
 	"$BENCH_HOME/bin/netbench" sink 5002 &
 	# UML's memory file lives here; mem=1G needs more than the default half of RAM.
 	mount -o remount,size=1700M /dev/shm
-	echo "BENCH-SETUP: l1-nvme=$L1_NVME blk=$L1_BLK l1-nic=$ifname netns=$NSPID pass=$PASS"
+	echo "BENCH-SETUP: l1-nvme=$L1_NVME blk=$L1_BLK l1-nic=$ifname l1-e1000e=$e1000e netns=$NSPID pass=$PASS"
 }
 
 col_native() {
@@ -68,6 +79,9 @@ col_native() {
 	NET_PREFIX="nsenter -t $NSPID -n"
 	suite_net "$o"
 	NET_PREFIX=
+	progress "col=native step=probe"
+	suite_probe "$o" nvme nvme "$L1_NVME" "/sys/bus/pci/devices/$L1_NVME/nvme/nvme*/nvme*n1"
+	suite_probe "$o" e1000e e1000e "$L1_E1000E" "/sys/bus/pci/devices/$L1_E1000E/net/*"
 	progress "col=native step=mmio"
 	suite_mmio "$L1_NVME" /rig/bench_nvme.ko "$o"
 	echo "$L1_NVME" > /sys/bus/pci/drivers/nvme/bind 2>/dev/null
@@ -92,7 +106,7 @@ uml_run() {
 		mem="$mem" root=/dev/root rootfstype=hostfs hostfs=/uml-root rw init=/init \
 		uml_dir=/dev/shm/uml con=null con0=null,fd:1 ssl=null loglevel=4 \
 		bench.task="$task" bench.col="$col" bench.kmod="$kmod" bench.nodev=$nodev \
-		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" \
+		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" bench.probes="$BENCH_PROBES" \
 		$devs "$@" < /dev/null > "$OUT/$col/$name.log" 2>&1
 	echo "exit=$?" >> "$OUT/$col/$name.log"
 }
@@ -141,6 +155,7 @@ bench_main() {
 	BENCH_RUNTIME=$(cmdline_opt bench.runtime 3)
 	BENCH_PINGS=$(cmdline_opt bench.pings 40)
 	BENCH_TCP_SECS=$(cmdline_opt bench.tcp 3)
+	BENCH_PROBES=$(cmdline_opt bench.probes 3)
 	# shellcheck source=guest/suite.sh
 	. "$BENCH_HOME/suite.sh"
 	bench_setup

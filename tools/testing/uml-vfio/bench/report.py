@@ -33,6 +33,8 @@ METRICS = [
     ("irq_roundtrip_us", "us", "lower", "IRQ delivery"),
     ("nvme_read_irq_p50_us", "us", "lower", "kernel read (IRQ)"),
     ("nvme_read_poll_p50_us", "us", "lower", "kernel read (poll)"),
+    ("nvme_probe_ms", "ms", "lower", "nvme probe"),
+    ("e1000e_probe_ms", "ms", "lower", "e1000e probe"),
     ("boot_to_ready_s_256m", "s", "lower", "boot 256M"),
     ("boot_to_ready_s_1g", "s", "lower", "boot 1G"),
     ("boot_to_ready_s_nodev_256m", "s", "lower", "boot no dev"),
@@ -87,8 +89,20 @@ def pct(job, p):
     return v / 1000.0 if v else None
 
 
-def parse_col(files):
-    """One boot's metrics for one column."""
+PROBE = re.compile(r"^kind=(\w+) probetime: .*\bret=0\b.*\bprobe_ms=([\d.]+) res_ms=([\d.]+)", re.M)
+
+
+def parse_probe(text):
+    """{kind: (median probe_ms, max res_ms, tries)} from probe.txt."""
+    tries = {}
+    for kind, ms, res in PROBE.findall(text):
+        tries.setdefault(kind, []).append((float(ms), float(res)))
+    return {k: (statistics.median(ms for ms, _ in v), max(r for _, r in v), len(v))
+            for k, v in tries.items()}
+
+
+def parse_col(files, res=None):
+    """One boot's metrics for one column; res collects probe resolutions."""
     m = {}
     jobs = fio_jobs(files.get("fio.json", ""))
     j = jobs.get("randread_4k_qd1")
@@ -123,6 +137,12 @@ def parse_col(files):
     if t:
         m["net_tcp_mbps"] = float(t.group(1))
 
+    for kind, (ms, r, n) in parse_probe(files.get("probe.txt", "")).items():
+        if kind in ("nvme", "e1000e"):
+            m[kind + "_probe_ms"] = ms
+            if res is not None:
+                res.append(r)
+
     for name, key in (("uml-256m.log", "boot_to_ready_s_256m"),
                       ("uml-1g.log", "boot_to_ready_s_1g"),
                       ("uml-nodev-256m.log", "boot_to_ready_s_nodev_256m")):
@@ -149,6 +169,23 @@ def sqpoll_note(cpus):
         % ("/".join(map(str, uml)), cpus.get("native", "?"))]
 
 
+def probe_note(res):
+    """How the *_probe_ms keys are taken, with the resolution seen."""
+    worst = {c: max(r) for c, r in res.items() if r}
+    if not worst:
+        return []
+    return [
+        "*_probe_ms: unbind, then one write of the BDF to "
+        "/sys/bus/pci/drivers/DRV/bind until the namespace block device "
+        "(nvme, probed asynchronously) or the netdev (e1000e) exists; "
+        "CLOCK_MONOTONIC, taken at the end of the first check (every ~1 ms, "
+        "one stat or readdir) that sees it; median of the tries in each boot "
+        "(raw/bootN/COL/probe.txt). Resolution: the path appeared at most "
+        "this long before that (largest window after the write returned or "
+        "the last failed check): %s ms" % ", ".join(
+            "%s %.2f" % (c, worst[c]) for c in COLUMNS if c in worst)]
+
+
 def fmt(v):
     if v is None:
         return "-"
@@ -172,13 +209,14 @@ def main():
     samples = {}            # metric -> col -> [values]
     boots = set()
     cpus = {}               # col -> CPUs seen by the benchmark's kernel
+    res = {}                # col -> probe resolutions (ms)
     for path in logs:
         for (boot, col), files in split_log(path, raw).items():
             boots.add(boot)
             n = files.get("cpus.txt", "").strip()
             if n.isdigit():
                 cpus[col] = int(n)
-            for k, v in parse_col(files).items():
+            for k, v in parse_col(files, res.setdefault(col, [])).items():
                 samples.setdefault(k, {}).setdefault(col, []).append(v)
 
     cols = [c for c in COLUMNS if any(c in s for s in samples.values())]
@@ -223,6 +261,7 @@ def main():
              "irq_roundtrip_us = nvme_read_irq_p50_us - nvme_read_poll_p50_us: "
              "one-block reads issued by bench_nvme.ko in kernel context, completion "
              "by MSI-X interrupt vs. by polling a queue with interrupts off"]
+    notes += probe_note(res)
     notes += sqpoll_note(cpus)
     text = "\n".join(lines + [""] + notes) + "\n"
     with open(os.path.join(out, "table.txt"), "w") as f:

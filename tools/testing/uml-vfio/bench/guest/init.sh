@@ -7,7 +7,7 @@
 #                           then power off; full: then run the suite
 #   bench.col=NAME          results go to /results/NAME (L1's /uml-root)
 #   bench.kmod=NAME         bench_nvme.ko from /bench/modules/NAME/
-#   bench.runtime=S bench.pings=N bench.tcp=S
+#   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N
 
 # /proc first: Debian's busybox finds its applets through /proc/self/exe.
 /bin/busybox mount -t proc proc /proc
@@ -58,22 +58,33 @@ nvme_bdf() {
 	done
 }
 
+# The passed-through e1000e (QEMU's 82574L, 8086:10d3), if any.
+e1000e_bdf() {
+	local d
+
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor"):$(cat "$d/device")" = 0x8086:0x10d3 ] &&
+			{ echo "${d##*/}"; return; }
+	done
+}
+
+# The virtio-net; the e1000e stays down (it is there for suite_probe).
 net_up() {
 	local n
 
 	ip link set lo up
 	for n in /sys/class/net/*; do
-		[ -e "$n/device" ] || continue
+		[ "$(basename "$(readlink "$n/device/driver" 2>/dev/null)")" = virtio_net ] || continue
 		ip link set "${n##*/}" up
 		ip addr add 10.0.2.2/24 dev "${n##*/}"
 		return 0
 	done
-	echo "BENCH-ERROR: no passed-through NIC"
+	echo "BENCH-ERROR: no passed-through virtio-net"
 	return 1
 }
 
 full() {
-	local out
+	local out b
 
 	out=/results/$(opt bench.col uml)
 	# shellcheck disable=SC2034 # used by suite.sh
@@ -84,6 +95,8 @@ full() {
 	# shellcheck disable=SC2034
 	BENCH_TCP_SECS=$(opt bench.tcp 3)
 	# shellcheck disable=SC2034
+	BENCH_PROBES=$(opt bench.probes 3)
+	# shellcheck disable=SC2034
 	NET_PREFIX=
 	# shellcheck source=suite.sh
 	. /bench/suite.sh
@@ -93,6 +106,11 @@ full() {
 	suite_io /dev/nvme0n1 "$out"
 	echo "BENCH-STEP: net"
 	net_up && suite_net "$out"
+	echo "BENCH-STEP: probe"
+	b=$(nvme_bdf)
+	suite_probe "$out" nvme nvme "$b" "/sys/bus/pci/devices/$b/nvme/nvme*/nvme*n1"
+	b=$(e1000e_bdf)
+	suite_probe "$out" e1000e e1000e "$b" "/sys/bus/pci/devices/$b/net/*"
 	echo "BENCH-STEP: mmio"
 	suite_mmio "$(nvme_bdf)" "/bench/modules/$(opt bench.kmod ours)/bench_nvme.ko" "$out"
 	{
