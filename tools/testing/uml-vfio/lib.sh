@@ -36,6 +36,13 @@ skip() {
 	echo "ok $(tap_num) - $1 # SKIP $2"
 }
 
+# grep -q for the end of a pipeline: it reads all of its input, so that
+# under pipefail the writer is never killed by SIGPIPE after an early match
+# (which would turn a match into a failed pipeline).
+grep_q() {
+	grep "$@" > /dev/null
+}
+
 # Lines that no run may print.
 BAD_LINES='WARNING:|BUG:|Oops|Kernel panic|cut here|Unknown parameter|invalid for parameter'
 

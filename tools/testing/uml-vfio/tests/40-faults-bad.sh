@@ -48,15 +48,15 @@ bad() {
 	fi
 	case $along in
 	G)
-		if ! case_log "$name" | grep -q "^vfio_uml: $G: passed through" ||
-		   ! case_log "$name" | grep -q '^FAULT-IO: 1 ok 0 failed'; then
+		if ! case_log "$name" | grep_q "^vfio_uml: $G: passed through" ||
+		   ! case_log "$name" | grep_q '^FAULT-IO: 1 ok 0 failed'; then
 			fail "bad input $name: $what" "the good nvme given alongside did not work: $(case_log "$name" | grep -E '^FAULT-(IO|PCI)' | tr '\n' '|')" "$FLOG"
 			return
 		fi
 		;;
 	F1)
-		if ! case_log "$name" | grep -q "^vfio_uml: ${FILL[0]}: passed through" ||
-		   ! case_log "$name" | grep -q '^FAULT-PCI: .* driver=nvme'; then
+		if ! case_log "$name" | grep_q "^vfio_uml: ${FILL[0]}: passed through" ||
+		   ! case_log "$name" | grep_q '^FAULT-PCI: .* driver=nvme'; then
 			fail "bad input $name: $what" "the device given alongside did not work" "$FLOG"
 			return
 		fi

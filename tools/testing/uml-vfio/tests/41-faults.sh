@@ -69,11 +69,11 @@ check_dma() {
 	fi
 	pass "$name: L1 logged $(grep -ciE "fault addr 0x0*$addr " <<<"$faults") fault(s) at 0x$addr"
 
-	if case_log dma | grep -q '^DMA-FAULT: canary page .*: 0 bytes changed' &&
-	   case_log dma | grep -q '^DMA-FAULT: identify into UML memory ok' &&
-	   case_log dma | grep -q '^FAULT-DMA-INSMOD: rc=0' &&
-	   case_log dma | grep -q '^FAULT-DMA-DATA: intact' &&
-	   case_log dma | grep -q '^FAULT-IO: 2 ok 0 failed'; then
+	if case_log dma | grep_q '^DMA-FAULT: canary page .*: 0 bytes changed' &&
+	   case_log dma | grep_q '^DMA-FAULT: identify into UML memory ok' &&
+	   case_log dma | grep_q '^FAULT-DMA-INSMOD: rc=0' &&
+	   case_log dma | grep_q '^FAULT-DMA-DATA: intact' &&
+	   case_log dma | grep_q '^FAULT-IO: 2 ok 0 failed'; then
 		pass "fault 5: after the faulting DMA: canary intact, device works, disk data intact"
 	else
 		fail "fault 5: after the faulting DMA: canary intact, device works, disk data intact" \
@@ -102,7 +102,7 @@ check_kill() {
 			WHY="10 s after the SIGKILL, UML processes, VFIO fds or pinned pages remain: $(grep left= <<<"$info")"
 		elif grep -qE "$BAD_LINES" <<<"$out"; then
 			WHY="UML log: $(grep -m1 -E "$BAD_LINES" <<<"$out")"
-		elif case_dmesg "kill$i" | grep -iE "$L1_BAD" | grep -qvE "$L1_NORMAL"; then
+		elif case_dmesg "kill$i" | grep -iE "$L1_BAD" | grep_q -vE "$L1_NORMAL"; then
 			WHY="L1 log: $(case_dmesg "kill$i" | grep -iE "$L1_BAD" | grep -vE "$L1_NORMAL" | head -n 1)"
 		fi
 		if [ -n "$WHY" ]; then
@@ -111,7 +111,7 @@ check_kill() {
 			pass "$name: next UML reopens it and does I/O"
 		fi
 	done
-	if case_check kill-after && case_log kill-after | grep -q '^FAULT-IO: 1 ok 0 failed'; then
+	if case_check kill-after && case_log kill-after | grep_q '^FAULT-IO: 1 ok 0 failed'; then
 		pass "fault 1: after 10 SIGKILLs UML opens the nvme, does I/O, powers off"
 	else
 		fail "fault 1: after 10 SIGKILLs UML opens the nvme, does I/O, powers off" "${WHY:-no I/O}" "$FLOG"
@@ -133,9 +133,9 @@ check_cycles() {
 		[ "$i" -eq 1 ] || [ "$i" -eq 20 ] && echo "# cycle $i: $during; $after"
 		if ! case_check "cycle$i"; then
 			bad="cycle $i: $WHY"
-		elif ! case_log "cycle$i" | grep -q '^FAULT-IO: 2 ok 0 failed'; then
+		elif ! case_log "cycle$i" | grep_q '^FAULT-IO: 2 ok 0 failed'; then
 			bad="cycle $i: I/O on both nvme failed"
-		elif ! grep -qE 'fds=[1-9]' <<<"$during" || grep -q 'vmlck=0$' <<<"$during"; then
+		elif ! grep -qE 'fds=[1-9]' <<<"$during" || grep_q 'vmlck=0$' <<<"$during"; then
 			bad="cycle $i: while UML ran, L1 saw no VFIO fds or no locked memory: $during"
 		elif ! grep -qE "^after settle=[0-9]+ fds=$base_fds pinned=$base_pin .* left=0\$" <<<"$after"; then
 			bad="cycle $i: not back to base within 10 s (fds=$base_fds pinned=$base_pin): $after"
@@ -173,7 +173,7 @@ check_unbind() {
 		fail "fault 4: UML survives L1 taking the device back" "UML was gone when the unbind returned or timed out" "$FLOG"
 	elif ! case_check unbind 'vfio-pci [0-9a-f:.]+: (Relaying device request|Device is currently in use)'; then
 		fail "fault 4: UML survives L1 taking the device back" "$WHY" "$FLOG"
-	elif ! case_log unbind | grep '^FAULT-IO: ' | tail -n 1 | grep -q '^FAULT-IO: 1 ok 0 failed'; then
+	elif ! case_log unbind | grep '^FAULT-IO: ' | tail -n 1 | grep_q '^FAULT-IO: 1 ok 0 failed'; then
 		fail "fault 4: UML survives L1 taking the device back" "I/O on the device UML kept failed: $(case_log unbind | grep -E '^FAULT-IO' | tail -n 2 | tr '\n' '|')" "$FLOG"
 	else
 		pass "fault 4: UML survives L1 taking the device back, keeps the other nvme working, powers off"
