@@ -1,22 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The test command (make check): static checks, then UML boots on this
-# machine. Prints TAP and ends with "N passed, N failed, N skipped".
+# The test command (make check): every tests/*.sh in order (static checks,
+# local boots, the rig, faults, the debug UML). Prints TAP and ends with
+# "N passed, N failed, N skipped".
 set -euo pipefail
 
-T=$(cd "$(dirname "$0")" && pwd)
-TOP=$(cd "$T/../../.." && pwd)
-export TOP T
-export BUILD=$TOP/build
-export TREE=$BUILD/linux
-export UML=$BUILD/uml/linux
-export TAP_DIR=$BUILD/tap
-export LOGS=$BUILD/logs
-
-rm -rf "$TAP_DIR" "$LOGS"
-mkdir -p "$TAP_DIR" "$LOGS"
-# shellcheck source=lib.sh
-. "$T/lib.sh"
+# shellcheck source=env.sh
+. "$(dirname "$0")/env.sh" tap logs
 
 echo "TAP version 13"
 for t in "$T"/tests/*.sh; do

@@ -6,19 +6,8 @@
 # N skipped"; logs in build/logs-debug/.
 set -euo pipefail
 
-T=$(cd "$(dirname "$0")/.." && pwd)
-TOP=$(cd "$T/../../.." && pwd)
-export TOP T
-export BUILD=$TOP/build
-export TREE=$BUILD/linux
-export UML=$BUILD/uml/linux
-export TAP_DIR=$BUILD/tap-debug
-export LOGS=$BUILD/logs-debug
-
-rm -rf "$TAP_DIR" "$LOGS"
-mkdir -p "$TAP_DIR" "$LOGS"
-# shellcheck source=../lib.sh
-. "$T/lib.sh"
+# shellcheck source=env.sh
+. "$(dirname "$0")/../env.sh" tap-debug logs-debug
 
 echo "TAP version 13"
 bash "$T/tests/45-debug.sh" || fail "45-debug.sh" "script exited with $?"

@@ -5,19 +5,8 @@
 # N skipped". Logs in build/logs-faults/. Usage: faults/run.sh [4x-NAME...]
 set -euo pipefail
 
-T=$(cd "$(dirname "$0")/.." && pwd)
-TOP=$(cd "$T/../../.." && pwd)
-export TOP T
-export BUILD=$TOP/build
-export TREE=$BUILD/linux
-export UML=$BUILD/uml/linux
-export TAP_DIR=$BUILD/tap-faults
-export LOGS=$BUILD/logs-faults
-
-rm -rf "$TAP_DIR" "$LOGS"
-mkdir -p "$TAP_DIR" "$LOGS"
-# shellcheck source=../lib.sh
-. "$T/lib.sh"
+# shellcheck source=env.sh
+. "$(dirname "$0")/../env.sh" tap-faults logs-faults
 
 echo "TAP version 13"
 if [ $# -eq 0 ]; then

@@ -25,7 +25,8 @@ int main(int argc, char **argv)
 	}
 	uid = strtoul(argv[1], NULL, 10);
 	gid = strtoul(argv[2], NULL, 10);
-	rl.rlim_cur = rl.rlim_max = strtoull(argv[3], NULL, 10) * 1024;
+	rl.rlim_cur = strtoull(argv[3], NULL, 10) * 1024;
+	rl.rlim_max = rl.rlim_cur;
 	if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgroups(0, NULL) ||
 	    setgid(gid) || setuid(uid)) {
 		perror("runas");

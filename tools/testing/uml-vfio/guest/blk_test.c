@@ -13,7 +13,7 @@
 #include "common.h"
 #include "kselftest_harness.h"
 
-#define CHUNK		(1 << 20)
+#define CHUNK		(1024 * 1024)
 #define DATA_SIZE	(64ULL << 20)
 #define MAX_BLK		16
 
@@ -167,8 +167,9 @@ TEST(nvme_msix_interrupts)
 		char ctrl[32];
 		unsigned long long before, after;
 
-		snprintf(ctrl, sizeof(ctrl), "%.*s", (int)(strrchr(devs[i].name, 'n') - devs[i].name),
-			 devs[i].name);
+		int len = strrchr(devs[i].name, 'n') - devs[i].name;
+
+		snprintf(ctrl, sizeof(ctrl), "%.*s", len, devs[i].name);
 		before = irq_count(ctrl);
 		ASSERT_EQ(0, integrity(_metadata, devs[i].name, 4 * CHUNK, 7 + i));
 		after = irq_count(ctrl);
@@ -208,6 +209,11 @@ static int sh(const char *cmd)
 	return WIFEXITED(r) ? WEXITSTATUS(r) : -1;
 }
 
+/* Four files of odd sizes and their checksums, for the round trip. */
+#define FS_FILES \
+	"for i in 1 2 3 4; do head -c $((i * 1000000 + 123)) /dev/urandom > /mnt/f$i; done && " \
+	"cd /mnt && sha256sum f1 f2 f3 f4 > /tmp/fs.sum"
+
 /* mkfs, files with known checksums, umount, mount again, verify. */
 TEST(nvme_filesystem_roundtrip)
 {
@@ -224,8 +230,7 @@ TEST(nvme_filesystem_roundtrip)
 	mkdir("/mnt", 0755);
 	snprintf(cmd, sizeof(cmd), "mount -t ext2 /dev/%s /mnt", devs[n - 1].name);
 	ASSERT_EQ(0, sh(cmd));
-	ASSERT_EQ(0, sh("for i in 1 2 3 4; do head -c $((i * 1000000 + 123)) /dev/urandom > /mnt/f$i; done && "
-			"cd /mnt && sha256sum f1 f2 f3 f4 > /tmp/fs.sum"));
+	ASSERT_EQ(0, sh(FS_FILES));
 	ASSERT_EQ(0, sh("umount /mnt"));
 	ASSERT_EQ(0, sh(cmd));
 	EXPECT_EQ(0, sh("cd /mnt && sha256sum -c /tmp/fs.sum"));

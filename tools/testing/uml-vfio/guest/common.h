@@ -41,15 +41,15 @@ static inline int l1_parse(char *line, struct l1_dev *d)
 		char type[8];
 		unsigned long long size;
 
-		if (!fields++)
+		if (!fields++) {
 			snprintf(d->bdf, sizeof(d->bdf), "%s", tok);
-		else if (!strncmp(tok, "kind=", 5))
+		} else if (!strncmp(tok, "kind=", 5)) {
 			snprintf(d->kind, sizeof(d->kind), "%s", tok + 5);
-		else if (sscanf(tok, "vendor=%x", &d->vendor) == 1 ||
-			 sscanf(tok, "device=%x", &d->device) == 1 ||
-			 sscanf(tok, "class=%x", &d->class) == 1)
-			;
-		else if (sscanf(tok, "bar%u=%7[a-z]:%llx", &i, type, &size) == 3 && i < 6) {
+		} else if (sscanf(tok, "vendor=%x", &d->vendor) == 1 ||
+			   sscanf(tok, "device=%x", &d->device) == 1 ||
+			   sscanf(tok, "class=%x", &d->class) == 1) {
+			continue;
+		} else if (sscanf(tok, "bar%u=%7[a-z]:%llx", &i, type, &size) == 3 && i < 6) {
 			d->bar[i] = size;
 			d->bar_io[i] = !strcmp(type, "io");
 		}

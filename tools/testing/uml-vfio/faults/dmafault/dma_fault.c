@@ -46,7 +46,7 @@ static int wait_ready(struct ctl *c, u32 want, unsigned int ms)
 	while (ms--) {
 		if ((readl(c->bar + NVME_REG_CSTS) & 1) == want)
 			return 0;
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
 	return -ETIMEDOUT;
 }
@@ -62,6 +62,7 @@ static int identify(struct ctl *c, u64 prp, u16 cid)
 	e[6] = lower_32_bits(prp);
 	e[7] = upper_32_bits(prp);
 	e[10] = 1;
+	/* The command must be in memory before the doorbell says so. */
 	wmb();
 	c->tail = (c->tail + 1) % QDEPTH;
 	writel(c->tail, c->bar + 0x1000);
@@ -69,18 +70,19 @@ static int identify(struct ctl *c, u64 prp, u16 cid)
 	for (ms = 0; ms < 5000; ms++) {
 		ce = c->cq + c->head * 4;
 		if (((READ_ONCE(ce[3]) >> 16) & 1) == c->phase) {
+			/* Read the entry only after its phase bit says it is new. */
 			rmb();
 			c->head = (c->head + 1) % QDEPTH;
 			if (!c->head)
 				c->phase ^= 1;
 			writel(c->head, c->bar + 0x1000 + c->stride);
-			pr_info("DMA-FAULT: identify prp=%#llx cid=%u status=%#x\n",
-				prp, cid, (ce[3] >> 17) & 0x7fff);
+			pr_info("DMA-FAULT: %s prp=%#llx cid=%u status=%#x\n",
+				__func__, prp, cid, (ce[3] >> 17) & 0x7fff);
 			return (ce[3] >> 17) & 0x7fff;
 		}
-		msleep(1);
+		usleep_range(1000, 2000);
 	}
-	pr_info("DMA-FAULT: identify prp=%#llx cid=%u timeout\n", prp, cid);
+	pr_info("DMA-FAULT: %s prp=%#llx cid=%u timeout\n", __func__, prp, cid);
 	return -ETIMEDOUT;
 }
 

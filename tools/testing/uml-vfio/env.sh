@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Sourced by the test runners: the paths every test script uses, and a
+# fresh TAP counter and log directory. Usage: . env.sh TAP_SUBDIR LOG_SUBDIR
+
+T=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$T/../../.." && pwd)
+export TOP T
+export BUILD=$TOP/build
+export TREE=$BUILD/linux
+export UML=$BUILD/uml/linux
+export TAP_DIR=$BUILD/$1
+export LOGS=$BUILD/$2
+
+rm -rf "$TAP_DIR" "$LOGS"
+mkdir -p "$TAP_DIR" "$LOGS"
+# shellcheck source=lib.sh
+. "$T/lib.sh"
