@@ -683,15 +683,15 @@ static int uml_vfio_mmio_width(const void *p, int left)
 	return 1;
 }
 
-static bool uml_vfio_mmio_size_ok(int size)
+static __always_inline bool uml_vfio_mmio_size_ok(int size)
 {
 	return size == 1 || size == 2 || size == 4 || size == sizeof(long);
 }
 
-static unsigned long uml_vfio_bar_read(struct um_pci_device *pdev, int bar,
-				       unsigned int offset, int size)
+static __always_inline unsigned long
+__uml_vfio_bar_read(struct uml_vfio_device *dev, int bar, unsigned int offset,
+		    int size)
 {
-	struct uml_vfio_device *dev = to_vdev(pdev);
 	void *p = uml_vfio_mapped(dev, bar, offset, size);
 
 	if (likely(p && uml_vfio_mmio_size_ok(size)))
@@ -704,10 +704,10 @@ static unsigned long uml_vfio_bar_read(struct um_pci_device *pdev, int bar,
 	return uml_vfio_region_read(dev, bar, offset, size);
 }
 
-static void uml_vfio_bar_write(struct um_pci_device *pdev, int bar,
-			       unsigned int offset, int size, unsigned long val)
+static __always_inline void __uml_vfio_bar_write(struct uml_vfio_device *dev,
+						 int bar, unsigned int offset,
+						 int size, unsigned long val)
 {
-	struct uml_vfio_device *dev = to_vdev(pdev);
 	void *p = uml_vfio_mapped(dev, bar, offset, size);
 
 	if (likely(p && uml_vfio_mmio_size_ok(size))) {
@@ -721,6 +721,18 @@ static void uml_vfio_bar_write(struct um_pci_device *pdev, int bar,
 	}
 
 	uml_vfio_region_write(dev, bar, offset, size, val);
+}
+
+static unsigned long uml_vfio_bar_read(struct um_pci_device *pdev, int bar,
+				       unsigned int offset, int size)
+{
+	return __uml_vfio_bar_read(to_vdev(pdev), bar, offset, size);
+}
+
+static void uml_vfio_bar_write(struct um_pci_device *pdev, int bar,
+			       unsigned int offset, int size, unsigned long val)
+{
+	__uml_vfio_bar_write(to_vdev(pdev), bar, offset, size, val);
 }
 
 /* UML hosts are little-endian: the low w bytes of a value are its data. */
@@ -807,6 +819,65 @@ static const struct um_pci_ops uml_vfio_um_pci_ops = {
 	.bar_copy_from = uml_vfio_bar_copy_from,
 	.bar_copy_to = uml_vfio_bar_copy_to,
 	.bar_set = uml_vfio_bar_set,
+};
+
+/*
+ * With BAR mapping on, logic_iomem calls these directly (virt-pci's
+ * bar_ops): one call per readl() instead of three, which under emulation
+ * is most of an access's cost. The um_pci_ops above stay the path for
+ * vfio_uml.mmap=0, as in the RFC.
+ */
+static unsigned long uml_vfio_iomem_read(void *priv, unsigned int offset,
+					 int size)
+{
+	int bar;
+	struct um_pci_device *pdev = um_pci_bar_priv(priv, &bar);
+
+	return __uml_vfio_bar_read(to_vdev(pdev), bar, offset, size);
+}
+
+static void uml_vfio_iomem_write(void *priv, unsigned int offset, int size,
+				 unsigned long val)
+{
+	int bar;
+	struct um_pci_device *pdev = um_pci_bar_priv(priv, &bar);
+
+	__uml_vfio_bar_write(to_vdev(pdev), bar, offset, size, val);
+}
+
+static void uml_vfio_iomem_set(void *priv, unsigned int offset, u8 value,
+			       int size)
+{
+	int bar;
+	struct um_pci_device *pdev = um_pci_bar_priv(priv, &bar);
+
+	uml_vfio_bar_set(pdev, bar, offset, value, size);
+}
+
+static void uml_vfio_iomem_copy_from(void *priv, void *buffer,
+				     unsigned int offset, int size)
+{
+	int bar;
+	struct um_pci_device *pdev = um_pci_bar_priv(priv, &bar);
+
+	uml_vfio_bar_copy_from(pdev, bar, buffer, offset, size);
+}
+
+static void uml_vfio_iomem_copy_to(void *priv, unsigned int offset,
+				   const void *buffer, int size)
+{
+	int bar;
+	struct um_pci_device *pdev = um_pci_bar_priv(priv, &bar);
+
+	uml_vfio_bar_copy_to(pdev, bar, offset, buffer, size);
+}
+
+static const struct logic_iomem_ops uml_vfio_bar_ops = {
+	.read = uml_vfio_iomem_read,
+	.write = uml_vfio_iomem_write,
+	.set = uml_vfio_iomem_set,
+	.copy_from = uml_vfio_iomem_copy_from,
+	.copy_to = uml_vfio_iomem_copy_to,
 };
 
 static void uml_vfio_request(struct uml_vfio_device *dev)
@@ -1033,6 +1104,8 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 	}
 
 	dev->pdev.ops = &uml_vfio_um_pci_ops;
+	if (uml_vfio_mmap)
+		dev->pdev.bar_ops = &uml_vfio_bar_ops;
 	err = um_pci_device_register(&dev->pdev);
 	if (err) {
 		if (err == -ENOSPC)
