@@ -403,102 +403,82 @@ static void uml_vfio_region_write(struct uml_vfio_device *dev, int region,
 		uml_vfio_io_error(dev, "write", region, offset, size, err);
 }
 
-/* Called with dev->lock held: only host syscalls, no sleeping. */
 /*
- * Grows host MSI-X to @need vectors; called with dev->lock held. Where
- * VFIO can add vectors to enabled MSI-X it does so, else (it reports
- * NORESIZE) MSI-X is disabled and enabled again with the new count.
+ * Host MSI-X is enabled when the device is set up and stays enabled until it
+ * is released, every enabled vector with its eventfd. The guest's enable
+ * bit, function mask, vector masks and messages are emulated here: drivers
+ * flip them during probe (nvme enables MSI-X, disables it and enables it
+ * again with more vectors once it knows its queues), and every host change
+ * is a VFIO_DEVICE_SET_IRQS that reprograms host interrupts. Each enabled
+ * vector costs the host an interrupt vector and devices offer many more
+ * than their drivers use (65 for QEMU's nvme), so only enough for a queue
+ * per CPU plus two (admin, config or "other" events) are enabled at first,
+ * and more when the guest gives a message to a higher vector.
  */
-static int uml_vfio_msix_grow(struct uml_vfio_device *dev, int need)
+static int uml_vfio_msix_first(struct uml_vfio_device *dev)
 {
-	int err;
-
-	if (dev->udev.irq_resizable) {
-		err = uml_vfio_user_update_irqs(&dev->udev, dev->host_vectors,
-						need - dev->host_vectors);
-	} else {
-		err = uml_vfio_user_disable_irqs(&dev->udev);
-		if (!err)
-			err = uml_vfio_user_update_irqs(&dev->udev, 0, need);
-		if (err)
-			dev->host_vectors = 0;
-	}
-	if (!err)
-		dev->host_vectors = need;
-	return err;
-}
-
-/* Called with dev->lock held: only host syscalls, no sleeping. */
-static void uml_vfio_push_vector(struct uml_vfio_device *dev, int index)
-{
-	struct uml_vfio_vector *vec = &dev->vec[index];
-	int err = 0;
-
-	if (vec->data && dev->udev.irqfd[index] < 0) {
-		err = uml_vfio_user_activate_irq(&dev->udev, index);
-		if (!err && index < dev->host_vectors)
-			err = uml_vfio_user_update_irqs(&dev->udev, index, 1);
-		else if (!err)
-			err = uml_vfio_msix_grow(dev, index + 1);
-	} else if (!vec->data && dev->udev.irqfd[index] >= 0) {
-		uml_vfio_user_deactivate_irq(&dev->udev, index);
-		if (index < dev->host_vectors)
-			err = uml_vfio_user_update_irqs(&dev->udev, index, 1);
-	}
-
-	if (err)
-		pr_err_ratelimited("%s: MSI-X vector %d: %s\n", dev->name,
-				   index, uml_vfio_user_strerror(err));
+	return min_t(int, dev->msix_vectors, nr_cpu_ids + 2);
 }
 
 /**
- * uml_vfio_msix_sync() - follow the guest's MSI-X enable bit on the host
- * @dev: device, with dev->lock held
+ * uml_vfio_msix_arm() - have the host signal vectors [0, @need)
+ * @dev: device, with dev->lock held or not yet registered
+ * @need: number of vectors
  *
- * Enabling gives VFIO one eventfd per vector that has a message, and only
- * as many vectors as the highest of them needs: each costs the host an
- * interrupt vector, and devices offer many more (65 for an nvme) than
- * their drivers use. Vectors that get a message later are pushed one by
- * one (uml_vfio_push_vector()), growing the set when needed.
+ * Grows host MSI-X in place where VFIO can add vectors to enabled MSI-X,
+ * else (it reports NORESIZE) disables and enables it with the new count.
+ * Only host syscalls: safe in atomic context.
+ *
+ * Return: 0 or a negative errno; on failure the enabled vectors are as
+ * before where the host allows it.
  */
-static void uml_vfio_msix_sync(struct uml_vfio_device *dev)
+static int uml_vfio_msix_arm(struct uml_vfio_device *dev, int need)
 {
-	int i, err, need = 1;
+	int have = dev->host_vectors, i, err = 0;
 
-	if (dev->msix_enabled == !!dev->host_vectors)
-		return;
+	if (need <= have)
+		return 0;
 
-	if (!dev->msix_enabled) {
-		err = uml_vfio_user_disable_irqs(&dev->udev);
-		for (i = 0; i < dev->msix_vectors; i++) {
-			uml_vfio_user_deactivate_irq(&dev->udev, i);
-			dev->vec[i].pending = false;
-		}
-		dev->host_vectors = 0;
-		if (err)
-			pr_err_ratelimited("%s: disabling MSI-X: %s\n",
-					   dev->name, uml_vfio_user_strerror(err));
-		return;
-	}
-
-	for (i = 0; i < dev->msix_vectors; i++) {
-		if (!dev->vec[i].data)
-			continue;
-		need = i + 1;
+	for (i = have; i < need && !err; i++)
 		err = uml_vfio_user_activate_irq(&dev->udev, i);
-		if (err)
-			pr_err_ratelimited("%s: MSI-X vector %d: %s\n",
-					   dev->name, i,
-					   uml_vfio_user_strerror(err));
+	if (err)
+		goto deactivate;
+
+	if (have && dev->udev.irq_resizable) {
+		err = uml_vfio_user_update_irqs(&dev->udev, have, need - have);
+	} else {
+		if (have)
+			err = uml_vfio_user_disable_irqs(&dev->udev);
+		if (!err)
+			err = uml_vfio_user_update_irqs(&dev->udev, 0, need);
+		if (err && have && uml_vfio_user_update_irqs(&dev->udev, 0, have))
+			have = 0;
+	}
+	if (!err) {
+		dev->host_vectors = need;
+		return 0;
 	}
 
-	err = uml_vfio_user_update_irqs(&dev->udev, 0, need);
-	if (err) {
-		pr_err_ratelimited("%s: enabling MSI-X: %s\n", dev->name,
-				   uml_vfio_user_strerror(err));
-		return;
+deactivate:
+	for (i = have; i < dev->msix_vectors; i++)
+		uml_vfio_user_deactivate_irq(&dev->udev, i);
+	dev->host_vectors = have;
+	return err;
+}
+
+/* Called with dev->lock held, or with the device unregistered. */
+static int uml_vfio_msix_disarm(struct uml_vfio_device *dev)
+{
+	int i, err = 0;
+
+	if (dev->host_vectors)
+		err = uml_vfio_user_disable_irqs(&dev->udev);
+	for (i = 0; i < dev->msix_vectors; i++) {
+		uml_vfio_user_deactivate_irq(&dev->udev, i);
+		dev->vec[i].pending = false;
 	}
-	dev->host_vectors = need;
+	dev->host_vectors = 0;
+	return err;
 }
 
 /* Re-deliver, through the eventfd, what arrived while masked. */
@@ -526,11 +506,24 @@ static unsigned long uml_vfio_cfgspace_read(struct um_pci_device *pdev,
 					    unsigned int offset, int size)
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
+	unsigned int hi = dev->msix_cap + PCI_MSIX_FLAGS + 1, shift;
+	unsigned long val, ctl;
 
 	if (uml_vfio_cfgspace_beyond(dev, offset, size))
 		return ULONG_MAX;
 
-	return uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION, offset, size);
+	val = uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION, offset, size);
+
+	/* The host's MSI-X is not the guest's: show what the guest wrote. */
+	if (hi >= offset && hi < offset + size) {
+		shift = (hi - offset) * 8;
+		ctl = (dev->msix_enabled ? PCI_MSIX_FLAGS_ENABLE >> 8 : 0) |
+		      (dev->msix_maskall ? PCI_MSIX_FLAGS_MASKALL >> 8 : 0);
+		val &= ~((unsigned long)(PCI_MSIX_FLAGS_ENABLE |
+					 PCI_MSIX_FLAGS_MASKALL) >> 8 << shift);
+		val |= ctl << shift;
+	}
+	return val;
 }
 
 static void uml_vfio_cfgspace_write(struct um_pci_device *pdev,
@@ -550,9 +543,11 @@ static void uml_vfio_cfgspace_write(struct um_pci_device *pdev,
 		raw_spin_lock_irqsave(&dev->lock, flags);
 		dev->msix_enabled = ctl & (PCI_MSIX_FLAGS_ENABLE >> 8);
 		dev->msix_maskall = ctl & (PCI_MSIX_FLAGS_MASKALL >> 8);
-		uml_vfio_msix_sync(dev);
-		for (i = 0; i < dev->msix_vectors; i++)
+		for (i = 0; i < dev->msix_vectors; i++) {
+			if (!dev->msix_enabled)
+				dev->vec[i].pending = false;
 			uml_vfio_msix_unmasked(dev, i);
+		}
 		raw_spin_unlock_irqrestore(&dev->lock, flags);
 	}
 
@@ -616,8 +611,14 @@ static void uml_vfio_msix_table_write(struct uml_vfio_device *dev,
 		vec->data = get_unaligned_le32(entry + PCI_MSIX_ENTRY_DATA);
 		vec->masked = get_unaligned_le32(entry + PCI_MSIX_ENTRY_VECTOR_CTRL) &
 			      PCI_MSIX_ENTRY_CTRL_MASKBIT;
-		if (dev->host_vectors)
-			uml_vfio_push_vector(dev, i);
+		if (vec->data && i >= dev->host_vectors) {
+			int err = uml_vfio_msix_arm(dev, i + 1);
+
+			if (err)
+				pr_err_ratelimited("%s: enabling MSI-X vector %u on the host: %s\n",
+						   dev->name, i,
+						   uml_vfio_user_strerror(err));
+		}
 		uml_vfio_msix_unmasked(dev, i);
 	}
 	raw_spin_unlock_irqrestore(&dev->lock, flags);
@@ -900,7 +901,8 @@ static void uml_vfio_request(struct uml_vfio_device *dev)
  * @opaque: the device
  *
  * Each vector that fired is handed to the UML IRQ its MSI-X message names,
- * unless it is masked, in which case it stays pending until unmasked.
+ * unless it is masked, in which case it stays pending until unmasked, or
+ * the guest has MSI-X disabled, in which case it is dropped.
  *
  * Return: IRQ_HANDLED.
  */
@@ -927,8 +929,8 @@ static irqreturn_t uml_vfio_interrupt(int irq, void *opaque)
 
 			vec = &dev->vec[fired[i]];
 			raw_spin_lock_irqsave(&dev->lock, flags);
-			target = vec->data;
-			if (vec->masked || dev->msix_maskall) {
+			target = dev->msix_enabled ? vec->data : 0;
+			if (target && (vec->masked || dev->msix_maskall)) {
 				vec->pending = true;
 				target = 0;
 			}
@@ -1103,6 +1105,14 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		goto free_irq;
 	}
 
+	err = uml_vfio_msix_arm(dev, uml_vfio_msix_first(dev));
+	if (err) {
+		uml_vfio_fail(dev->name, "enabling MSI-X on the host", err,
+			      err == -ENOSPC ?
+			      "the host has no free interrupt vectors" : NULL);
+		goto ignore_sigio;
+	}
+
 	dev->pdev.ops = &uml_vfio_um_pci_ops;
 	if (uml_vfio_mmap)
 		dev->pdev.bar_ops = &uml_vfio_bar_ops;
@@ -1114,12 +1124,14 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		else
 			uml_vfio_fail(dev->name, "registering with virt-pci",
 				      err, NULL);
-		goto ignore_sigio;
+		goto disarm;
 	}
 
 	uml_vfio_registered++;
 	return 0;
 
+disarm:
+	uml_vfio_msix_disarm(dev);
 ignore_sigio:
 	ignore_sigio_fd(dev->udev.epoll);
 free_irq:
@@ -1160,7 +1172,7 @@ static void uml_vfio_release_work(struct work_struct *work)
 
 	raw_spin_lock_irqsave(&dev->lock, flags);
 	dev->msix_enabled = false;
-	uml_vfio_msix_sync(dev);
+	uml_vfio_msix_disarm(dev);
 	raw_spin_unlock_irqrestore(&dev->lock, flags);
 
 	uml_vfio_free_msix(dev);

@@ -403,8 +403,8 @@ int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev)
  * @device: address as sysfs names it
  * @step: on failure, set to what failed
  *
- * MSI-X is left disabled on the host: it is enabled when the guest driver
- * enables it (uml_vfio_user_update_irqs()).
+ * MSI-X is left disabled on the host: the kernel half enables it with
+ * uml_vfio_user_update_irqs() once the device has passed its checks.
  *
  * Return: 0 or a negative errno.
  */
