@@ -909,37 +909,39 @@ static void uml_vfio_request(struct uml_vfio_device *dev)
 static irqreturn_t uml_vfio_interrupt(int irq, void *opaque)
 {
 	struct uml_vfio_device *dev = opaque;
-	int fired[16], n, i, target;
+	int fired[16], target[16], n, i;
 	unsigned long flags;
 
 	for (;;) {
 		raw_spin_lock_irqsave(&dev->lock, flags);
 		n = uml_vfio_user_poll_irqs(&dev->udev, fired, ARRAY_SIZE(fired));
+		for (i = 0; i < n; i++) {
+			struct uml_vfio_vector *vec;
+
+			target[i] = 0;
+			/* With MSI-X off, the device would have sent nothing. */
+			if (fired[i] == UML_VFIO_REQUEST || !dev->msix_enabled)
+				continue;
+			vec = &dev->vec[fired[i]];
+			if (vec->masked || dev->msix_maskall)
+				vec->pending = !!vec->data;
+			else
+				target[i] = vec->data;
+		}
 		raw_spin_unlock_irqrestore(&dev->lock, flags);
 		if (n <= 0)
 			break;
 
 		for (i = 0; i < n; i++) {
-			struct uml_vfio_vector *vec;
-
-			if (fired[i] == UML_VFIO_REQUEST) {
+			if (fired[i] == UML_VFIO_REQUEST)
 				uml_vfio_request(dev);
-				continue;
-			}
-
-			vec = &dev->vec[fired[i]];
-			raw_spin_lock_irqsave(&dev->lock, flags);
-			target = dev->msix_enabled ? vec->data : 0;
-			if (target && (vec->masked || dev->msix_maskall)) {
-				vec->pending = true;
-				target = 0;
-			}
-			raw_spin_unlock_irqrestore(&dev->lock, flags);
-
-			if (target && generic_handle_irq(target))
+			else if (target[i] && generic_handle_irq(target[i]))
 				pr_err_ratelimited("%s: MSI-X vector %d names IRQ %d, which has no handler\n",
-						   dev->name, fired[i], target);
+						   dev->name, fired[i], target[i]);
 		}
+		/* Later interrupts raise the IRQ again: no need to poll. */
+		if (n < ARRAY_SIZE(fired))
+			break;
 	}
 
 	if (n < 0)
