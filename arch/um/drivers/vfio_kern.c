@@ -466,7 +466,7 @@ deactivate:
 	return err;
 }
 
-/* Called with dev->lock held, or with the device unregistered. */
+/* Called with dev->lock held, or with the device's IRQ freed. */
 static int uml_vfio_msix_disarm(struct uml_vfio_device *dev)
 {
 	int i, err = 0;
@@ -1361,7 +1361,9 @@ late_initcall(uml_vfio_init);
 
 /*
  * Built-in code has no module_exit: this runs as UML exits and releases
- * the host side only, since the kernel is going away around it.
+ * the host side only, since the kernel is going away around it. As in
+ * uml_vfio_release_work(), the IRQ goes first, so that no interrupt runs
+ * on a half-released device.
  */
 static void uml_vfio_exit(void)
 {
@@ -1369,8 +1371,9 @@ static void uml_vfio_exit(void)
 	struct uml_vfio_group *group;
 
 	list_for_each_entry(dev, &uml_vfio_devices, list) {
-		if (dev->host_vectors)
-			uml_vfio_user_disable_irqs(&dev->udev);
+		ignore_sigio_fd(dev->udev.epoll);
+		um_free_irq(dev->irq, dev);
+		uml_vfio_msix_disarm(dev);
 		uml_vfio_user_teardown_device(&dev->udev);
 	}
 
