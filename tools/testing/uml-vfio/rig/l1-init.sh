@@ -232,8 +232,11 @@ job_check() {
 
 job_uml() {
 	local rc st=pass
-	run_uml null,fd:1 < /dev/null 2>&1
-	rc=$?
+	# Through a pipe: UML makes its stdout non-blocking, which on the
+	# console would also drop L1's later lines and any last words of UML
+	# (a C library abort message) when the serial line is busy.
+	{ run_uml null,fd:1 < /dev/null 2>&1; echo $? > /tmp/uml.rc; } | cat
+	rc=$(cat /tmp/uml.rc)
 	echo
 	mark "UML-END: exit=$rc uptime=$(uptime_s)"
 	reopen_and_faults
