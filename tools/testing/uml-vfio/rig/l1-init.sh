@@ -234,8 +234,9 @@ job_uml() {
 	local rc st=pass
 	# Through a pipe: UML makes its stdout non-blocking, which on the
 	# console would also drop L1's later lines and any last words of UML
-	# (a C library abort message) when the serial line is busy.
-	{ run_uml null,fd:1 < /dev/null 2>&1; echo $? > /tmp/uml.rc; } | cat
+	# (a C library abort message) when the serial line is busy. UML ends
+	# lines with CR LF and the console adds its own CR: drop UML's.
+	{ run_uml null,fd:1 < /dev/null 2>&1; echo $? > /tmp/uml.rc; } | tr -d '\r'
 	rc=$(cat /tmp/uml.rc)
 	echo
 	mark "UML-END: exit=$rc uptime=$(uptime_s)"

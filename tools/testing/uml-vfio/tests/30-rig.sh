@@ -16,7 +16,7 @@ fold_tap() {
 	local prog= line name rc results=0 failed=0
 
 	while IFS= read -r line; do
-		line=${line%$'\r'}
+		line=${line%%$'\r'*}
 		case $line in
 		"UML-TEST-BEGIN "*)
 			prog=${line#UML-TEST-BEGIN }
