@@ -467,18 +467,20 @@ deactivate:
 }
 
 /* Called with dev->lock held, or with the device's IRQ freed. */
-static int uml_vfio_msix_disarm(struct uml_vfio_device *dev)
+static void uml_vfio_msix_disarm(struct uml_vfio_device *dev)
 {
 	int i, err = 0;
 
 	if (dev->host_vectors)
 		err = uml_vfio_user_disable_irqs(&dev->udev);
+	if (err)
+		pr_err_ratelimited("%s: disabling MSI-X on the host: %s\n",
+				   dev->name, uml_vfio_user_strerror(err));
 	for (i = 0; i < dev->msix_vectors; i++) {
 		uml_vfio_user_deactivate_irq(&dev->udev, i);
 		dev->vec[i].pending = false;
 	}
 	dev->host_vectors = 0;
-	return err;
 }
 
 /* Re-deliver, through the eventfd, what arrived while masked. */
@@ -515,7 +517,7 @@ static unsigned long uml_vfio_cfgspace_read(struct um_pci_device *pdev,
 	val = uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION, offset, size);
 
 	/* The host's MSI-X is not the guest's: show what the guest wrote. */
-	if (hi >= offset && hi < offset + size) {
+	if (val != ULONG_MAX && hi >= offset && hi < offset + size) {
 		shift = (hi - offset) * 8;
 		ctl = (dev->msix_enabled ? PCI_MSIX_FLAGS_ENABLE >> 8 : 0) |
 		      (dev->msix_maskall ? PCI_MSIX_FLAGS_MASKALL >> 8 : 0);
