@@ -47,6 +47,15 @@ faults_boot() {
 	return $rc
 }
 
+# faults_ran WHAT LOG RC: a failure unless L1 got to the end of its job
+# (RC: faults_boot's exit status, for the message).
+faults_ran() {
+	grep -q '^RIG-RESULT: ' "$2" && return 0
+	fail "faults: L1 ran the $1 job" "no RIG-RESULT line (run-l1.sh exit $3; timeout?)" "$2"
+	tail -n 5 "$2.err" | sed 's/^/#   /'
+	return 1
+}
+
 # The lines of one case: from FAULT-CASE-BEGIN to FAULT-CASE-END.
 case_log() {
 	sed -n "/^FAULT-CASE-BEGIN: $1\$/,/^FAULT-CASE-END: $1 /p" "$FLOG"

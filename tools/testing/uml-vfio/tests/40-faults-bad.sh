@@ -69,10 +69,7 @@ faults_prepare
 echo "# faults: booting L1 with devices in wrong states; one UML run per bad input (~4 min under TCG)"
 rc=0
 faults_boot bad "$FAULTS/devices-bad.sh" "$PASS" "$FLOG" 1200 || rc=$?
-if ! grep -q '^RIG-RESULT: ' "$FLOG"; then
-	fail "faults: L1 ran the bad-input job" "no RIG-RESULT line (run-l1.sh exit $rc; timeout?)" "$FLOG"
-	tail -n 5 "$FLOG.err" | sed 's/^/#   /'
-fi
+faults_ran bad-input "$FLOG" "$rc" || true
 case_info setup | grep -E "$FA|group of" | sed 's/^/# setup: /'
 
 A='vfio_uml: '

@@ -196,10 +196,7 @@ faults_prepare
 echo "# faults: booting L1 with two nvme; rebind, rogue DMA, 10 kills, 20 cycles, L1 unbind (~8 min under TCG)"
 rc=0
 faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2" "$FLOG" 1800 || rc=$?
-if ! grep -q '^RIG-RESULT: ' "$FLOG"; then
-	fail "faults: L1 ran the fault job" "no RIG-RESULT line (run-l1.sh exit $rc; timeout?)" "$FLOG"
-	tail -n 5 "$FLOG.err" | sed 's/^/#   /'
-fi
+faults_ran fault "$FLOG" "$rc" || true
 check_rebind
 check_dma
 check_kill
