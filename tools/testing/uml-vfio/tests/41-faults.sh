@@ -99,7 +99,7 @@ check_kill() {
 		elif ! grep -q 'killed during I/O' <<<"$info"; then
 			WHY="$(head -n 1 <<<"$info")"
 		elif ! grep -qE 'settle=[0-9]+ left=0 fds=0 ' <<<"$info"; then
-			WHY="10 s after the SIGKILL, UML processes, VFIO fds or pinned pages remain: $(grep left= <<<"$info")"
+			WHY="30 s after the SIGKILL, UML processes, VFIO fds or pinned pages remain: $(grep left= <<<"$info")"
 		elif grep -qE "$BAD_LINES" <<<"$out"; then
 			WHY="UML log: $(grep -m1 -E "$BAD_LINES" <<<"$out")"
 		elif case_dmesg "kill$i" | grep -iE "$L1_BAD" | grep_q -vE "$L1_NORMAL"; then
@@ -138,7 +138,7 @@ check_cycles() {
 		elif ! grep -qE 'fds=[1-9]' <<<"$during" || grep_q 'vmlck=0$' <<<"$during"; then
 			bad="cycle $i: while UML ran, L1 saw no VFIO fds or no locked memory: $during"
 		elif ! grep -qE "^after settle=[0-9]+ fds=$base_fds pinned=$base_pin .* left=0\$" <<<"$after"; then
-			bad="cycle $i: not back to base within 10 s (fds=$base_fds pinned=$base_pin): $after"
+			bad="cycle $i: not back to base within 30 s (fds=$base_fds pinned=$base_pin): $after"
 		else
 			ok=$((ok + 1))
 			continue

@@ -113,13 +113,14 @@ f_vmlck() {
 
 f_mlocked() { awk '/^Mlocked:/ { print $2 }' /proc/meminfo; }
 
-# f_settle FDS PINNED: wait up to 10 s for L1's VFIO fds and pinned pages
+# f_settle FDS PINNED: wait up to 30 s for L1's VFIO fds and pinned pages
 # to reach these values: a killed or exiting UML's threads and VFIO's unpin
-# finish shortly after its main process has been reaped. Sets F_SETTLE to
-# the seconds it took (or "no").
+# (of all of UML's memory, page by page under TCG) finish after its main
+# process has been reaped, usually within 1-2 s, once over 9.5 s on a busy
+# host. Sets F_SETTLE to the seconds it took (or "no").
 f_settle() {
 	local i=0
-	while [ $i -lt 20 ]; do
+	while [ $i -lt 60 ]; do
 		if [ "$(f_vfio_fds)" = "$1" ] && [ "$(f_pinned)" = "$2" ] &&
 		   [ -z "$(f_uml_pids)" ]; then
 			F_SETTLE=$((i / 2))
