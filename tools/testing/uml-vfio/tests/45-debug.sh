@@ -66,7 +66,7 @@ halt_once() {
 		con=null con0=null,fd:1 ssl=null < /dev/null > "$log" 2>&1 &
 	pid=$!
 	# Not before init: until UML installs its handlers SIGALRM kills it.
-	until grep -q '^UML-INIT-OK' "$log" || [ $SECONDS -ge $deadline ]; do
+	until grep -qs '^UML-INIT-OK' "$log" || [ $SECONDS -ge $deadline ]; do
 		kill -0 "$pid" 2> /dev/null || break
 		sleep 0.05
 	done
