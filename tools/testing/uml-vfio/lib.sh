@@ -43,6 +43,29 @@ grep_q() {
 	grep "$@" > /dev/null
 }
 
+# busybox_root DIR: a root file system for a UML booted on this machine:
+# busybox, and standard input as its /init.
+busybox_root() {
+	local root=$1
+
+	"$T/scripts/deps.sh" "busybox for UML's root file system" busybox-static
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp}
+	cp /bin/busybox "$root/bin/busybox"
+	cat > "$root/init"
+	chmod +x "$root/init"
+}
+
+# local_uml_args ROOT: sets LOCAL_UML_ARGS to the command line of a UML
+# booted on this machine from ROOT (see busybox_root), console on stdout.
+# Its files go to $UML_TMP, which callers also give it as TMPDIR.
+UML_TMP=$BUILD/uml-tmp
+local_uml_args() {
+	mkdir -p "$UML_TMP"
+	LOCAL_UML_ARGS=(uml_dir="$UML_TMP" root=/dev/root rootfstype=hostfs
+		hostfs="$1" rw init=/init con=null con0=null,fd:1 ssl=null)
+}
+
 # Lines that no run may print.
 BAD_LINES='WARNING:|BUG:|Oops|Kernel panic|cut here|Unknown parameter|invalid for parameter'
 

@@ -9,11 +9,7 @@ set -euo pipefail
 ROOT=$BUILD/local-root
 
 make_root() {
-	"$T/scripts/deps.sh" "busybox for UML's root file system" busybox-static
-	rm -rf "$ROOT"
-	mkdir -p "$ROOT"/{bin,dev,proc,sys,tmp}
-	cp /bin/busybox "$ROOT/bin/busybox"
-	cat > "$ROOT/init" <<'INIT'
+	busybox_root "$ROOT" <<'INIT'
 #!/bin/busybox sh
 # /proc first: Debian's busybox finds its applets through /proc/self/exe.
 /bin/busybox mount -t proc proc /proc
@@ -22,19 +18,15 @@ echo "UML-INIT-OK"
 /bin/busybox ls /sys/bus/pci/devices | /bin/busybox sed 's/^/UML-PCI: /'
 /bin/busybox poweroff -f
 INIT
-	chmod +x "$ROOT/init"
 }
 
 # boot NAME ARGS...: boots UML, leaves the console log in $LOGS/NAME.log
 boot() {
 	local name=$1 rc=0
-	local tmp=$BUILD/uml-tmp
 
 	shift
-	mkdir -p "$tmp"
-	TMPDIR=$tmp timeout 120 "$UML" mem=64M uml_dir="$tmp" \
-		root=/dev/root rootfstype=hostfs hostfs="$ROOT" rw init=/init \
-		con=null con0=null,fd:1 ssl=null "$@" \
+	local_uml_args "$ROOT"
+	TMPDIR=$UML_TMP timeout 120 "$UML" mem=64M "${LOCAL_UML_ARGS[@]}" "$@" \
 		> "$LOGS/$name.log" 2>&1 < /dev/null || rc=$?
 	return $rc
 }

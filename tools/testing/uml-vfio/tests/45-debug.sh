@@ -38,32 +38,16 @@ pass "$NAME: built $DUML"
 # ran off the top: SIGABRT after "reboot: Power down", silent because the
 # console was closed by then. It hit about one rig run in five. SIGALRM
 # sent from the moment init runs until UML exits makes that window likely.
-halt_root() {
-	local root=$1
-
-	rm -rf "$root"
-	mkdir -p "$root"/{bin,dev,proc,sys,tmp}
-	cp /bin/busybox "$root/bin/busybox"
-	cat > "$root/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox mount -t proc proc /proc
-echo "UML-INIT-OK"
-/bin/busybox sleep 1
-/bin/busybox poweroff -f
-INIT
-	chmod +x "$root/init"
-}
 
 # halt_once LOG: one local boot of the debug UML under SIGALRM; returns its
 # exit status (137 if it had to be killed after 120 s).
 halt_once() {
-	local log=$1 tmp=$BUILD/uml-tmp pid rc=0 deadline=$((SECONDS + 120))
+	local log=$1 pid rc=0 deadline=$((SECONDS + 120))
 
-	mkdir -p "$tmp"
+	local_uml_args "$BUILD/debug-halt-root"
 	# Its own session: an aborting UML signals its whole process group.
-	TMPDIR=$tmp setsid "$DUML" mem=128M uml_dir="$tmp" root=/dev/root \
-		rootfstype=hostfs hostfs="$BUILD/debug-halt-root" rw init=/init \
-		con=null con0=null,fd:1 ssl=null < /dev/null > "$log" 2>&1 &
+	TMPDIR=$UML_TMP setsid "$DUML" mem=128M "${LOCAL_UML_ARGS[@]}" \
+		< /dev/null > "$log" 2>&1 &
 	pid=$!
 	# Not before init: until UML installs its handlers SIGALRM kills it.
 	until grep -qs '^UML-INIT-OK' "$log" || [ $SECONDS -ge $deadline ]; do
@@ -81,8 +65,13 @@ check_halt() {
 	local i rc log=$LOGS/debug-halt.log n=10 bad=
 
 	count_tried fault
-	"$T/scripts/deps.sh" "busybox for UML's root file system" busybox-static
-	halt_root "$BUILD/debug-halt-root"
+	busybox_root "$BUILD/debug-halt-root" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+echo "UML-INIT-OK"
+/bin/busybox sleep 1
+/bin/busybox poweroff -f
+INIT
 	for i in $(seq 1 $n); do
 		rc=0
 		halt_once "$log.$i" || rc=$?
