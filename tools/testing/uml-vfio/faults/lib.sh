@@ -74,6 +74,14 @@ L1_BAD='fault|error|fail|warn|blocked|DMAR|vfio|exceeds available resources'
 # ...except these, which every vfio-pci open logs.
 L1_NORMAL='vfio-pci [0-9a-f:.]+: (enabling device|resetting|reset done)'
 
+# l1_error NAME [L1_ALLOWED_REGEX]: the first error line of L1's kernel log
+# during case NAME, if any.
+l1_error() {
+	case_dmesg "$1" | grep -iE "$L1_BAD" | grep -vE "$L1_NORMAL" |
+		{ if [ -n "${2:-}" ]; then grep -vE "$2"; else cat; fi; } |
+		head -n 1 || true
+}
+
 # case_check NAME [L1_ALLOWED_REGEX]: the generic part of every case. Sets
 # WHY to the first problem; returns 1 if there was one.
 case_check() {
@@ -97,9 +105,7 @@ case_check() {
 		WHY="UML log: $bad"
 		return 1
 	fi
-	bad=$(case_dmesg "$name" | grep -iE "$L1_BAD" | grep -vE "$L1_NORMAL" |
-		{ if [ -n "$allowed" ]; then grep -vE "$allowed"; else cat; fi; } |
-		head -n 1 || true)
+	bad=$(l1_error "$name" "$allowed")
 	if [ -n "$bad" ]; then
 		WHY="L1 log: $bad"
 		return 1

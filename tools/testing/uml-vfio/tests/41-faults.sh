@@ -89,7 +89,7 @@ check_dma() {
 L1_KILLED='traps: uml-userspace\[[0-9]+\] trap int3 '
 
 check_kill() {
-	local i out info name
+	local i out info name bad
 
 	count_tried fault
 	for i in $(seq 1 10); do
@@ -107,10 +107,8 @@ check_kill() {
 			WHY="30 s after the SIGKILL, UML processes, VFIO fds or pinned pages remain: $(grep left= <<<"$info")"
 		elif grep -qE "$BAD_LINES" <<<"$out"; then
 			WHY="UML log: $(grep -m1 -E "$BAD_LINES" <<<"$out")"
-		elif case_dmesg "kill$i" | grep -iE "$L1_BAD" | grep -vE "$L1_NORMAL" |
-		     grep_q -vE "$L1_KILLED"; then
-			WHY="L1 log: $(case_dmesg "kill$i" | grep -iE "$L1_BAD" | grep -vE "$L1_NORMAL" |
-				grep -vE "$L1_KILLED" | head -n 1)"
+		elif bad=$(l1_error "kill$i" "$L1_KILLED") && [ -n "$bad" ]; then
+			WHY="L1 log: $bad"
 		fi
 		if [ -n "$WHY" ]; then
 			fail "$name" "$WHY" "$FLOG"
