@@ -123,6 +123,18 @@ check_kill() {
 	fi
 }
 
+# settled AFTER FDS PIN: a cycle's "after" line shows UML gone and L1's
+# VFIO fds and pinned pages at most at their base (the base may include a
+# few pins of other L1 activity that are gone later).
+settled() {
+	local fds pin
+
+	grep -qE '^after settle=[0-9]+ .* left=0$' <<<"$1" || return 1
+	fds=$(sed -n 's/.* fds=\([0-9]*\) .*/\1/p' <<<"$1")
+	pin=$(sed -n 's/.* pinned=\([0-9-]*\) .*/\1/p' <<<"$1")
+	[ -n "$fds" ] && [ -n "$pin" ] && [ "$fds" -le "$2" ] && [ "$pin" -le "$3" ]
+}
+
 # 2: 20 cycles; VFIO fds and pinned pages back to their base after each.
 check_cycles() {
 	local base_fds base_pin i info during after bad='' ok=0
@@ -142,7 +154,7 @@ check_cycles() {
 			bad="cycle $i: I/O on both nvme failed"
 		elif ! grep -qE 'fds=[1-9]' <<<"$during" || grep_q 'vmlck=0$' <<<"$during"; then
 			bad="cycle $i: while UML ran, L1 saw no VFIO fds or no locked memory: $during"
-		elif ! grep -qE "^after settle=[0-9]+ fds=$base_fds pinned=$base_pin .* left=0\$" <<<"$after"; then
+		elif ! settled "$after" "$base_fds" "$base_pin"; then
 			bad="cycle $i: not back to base within 30 s (fds=$base_fds pinned=$base_pin): $after"
 		else
 			ok=$((ok + 1))
