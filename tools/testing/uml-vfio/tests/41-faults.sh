@@ -125,14 +125,14 @@ check_kill() {
 
 # settled AFTER FDS PIN: a cycle's "after" line shows UML gone and L1's
 # VFIO fds and pinned pages at most at their base (the base may include a
-# few pins of other L1 activity that are gone later).
+# few pins of other L1 activity that are gone later). Sets AFTER_FDS and
+# AFTER_PIN to the values it shows.
 settled() {
-	local fds pin
-
 	grep -qE '^after settle=[0-9]+ .* left=0$' <<<"$1" || return 1
-	fds=$(sed -n 's/.* fds=\([0-9]*\) .*/\1/p' <<<"$1")
-	pin=$(sed -n 's/.* pinned=\([0-9-]*\) .*/\1/p' <<<"$1")
-	[ -n "$fds" ] && [ -n "$pin" ] && [ "$fds" -le "$2" ] && [ "$pin" -le "$3" ]
+	AFTER_FDS=$(sed -n 's/.* fds=\([0-9]*\) .*/\1/p' <<<"$1")
+	AFTER_PIN=$(sed -n 's/.* pinned=\([0-9-]*\) .*/\1/p' <<<"$1")
+	[ -n "$AFTER_FDS" ] && [ -n "$AFTER_PIN" ] &&
+		[ "$AFTER_FDS" -le "$2" ] && [ "$AFTER_PIN" -le "$3" ]
 }
 
 # 2: 20 cycles; VFIO fds and pinned pages back to their base after each.
@@ -157,6 +157,9 @@ check_cycles() {
 		elif ! settled "$after" "$base_fds" "$base_pin"; then
 			bad="cycle $i: not back to base within 30 s (fds=$base_fds pinned=$base_pin): $after"
 		else
+			# Lower is the new base: later cycles may not leak into it.
+			base_fds=$AFTER_FDS
+			base_pin=$AFTER_PIN
 			ok=$((ok + 1))
 			continue
 		fi

@@ -260,7 +260,7 @@ fault_cycles() {
 		fi
 		touch /uml-root/go/cycle$i
 		f_wait_exit 60
-		f_settle "$fds" "$pin"
+		f_settle "$fds" "$pin" && fds=$(f_vfio_fds) && pin=$(f_pinned)
 		f_info "cycle$i: after settle=$F_SETTLE fds=$(f_vfio_fds) pinned=$(f_pinned) mlocked=$(f_mlocked) left=$(f_uml_pids | wc -l)"
 		f_end cycle$i
 	done
