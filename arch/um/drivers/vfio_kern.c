@@ -826,7 +826,8 @@ static const struct um_pci_ops uml_vfio_um_pci_ops = {
 
 /*
  * With BAR mapping on, logic_iomem calls these directly (virt-pci's
- * bar_ops): one call per readl() instead of three, which under emulation
+ * bar_ops) for accesses outside the window that uml_vfio_iomem_direct()
+ * gives it: one call per readl() instead of three, which under emulation
  * is most of an access's cost. The um_pci_ops above stay the path for
  * vfio_uml.mmap=0, as in the RFC.
  */
@@ -875,12 +876,89 @@ static void uml_vfio_iomem_copy_to(void *priv, unsigned int offset,
 	uml_vfio_bar_copy_to(pdev, bar, offset, buffer, size);
 }
 
+/* Keeps [s, e) as the best window if it is longer than the one so far. */
+static void uml_vfio_direct_best(unsigned long long s, unsigned long long e,
+				 unsigned long long *best_s,
+				 unsigned long long *best_e)
+{
+	if (e > s && e - s > *best_e - *best_s) {
+		*best_s = s;
+		*best_e = e;
+	}
+}
+
+/**
+ * uml_vfio_iomem_direct() - the window logic_iomem may access directly
+ * @priv: the BAR's bar_ops priv
+ * @start: where to store the window's first offset in the BAR
+ * @end: where to store the offset just past the window
+ *
+ * The largest piece of the BAR's mappings that holds neither the MSI-X
+ * table nor the PBA. Within it readX()/writeX() are a single load or store
+ * of their width, inlined in the guest driver, with no call at all: most
+ * registers and all doorbells of the devices we know sit in one such
+ * piece. Accesses elsewhere still come to uml_vfio_iomem_read() and
+ * uml_vfio_iomem_write().
+ *
+ * Return: the address of offset *@start, or NULL for no window.
+ */
+static void *uml_vfio_iomem_direct(void *priv, unsigned int *start,
+				   unsigned int *end)
+{
+	int bar;
+	struct uml_vfio_device *dev = to_vdev(um_pci_bar_priv(priv, &bar));
+	const struct uml_vfio_user_region *r = &dev->udev.region[bar];
+	unsigned long long hole_s[2], hole_e[2], s, e, cur;
+	unsigned long long best_s = 0, best_e = 0;
+	void *best = NULL;
+	int i, j, holes = 0;
+
+	if (bar == dev->msix_bar) {
+		hole_s[holes] = dev->msix_offset;
+		hole_e[holes++] = dev->msix_offset + dev->msix_size;
+	}
+	if (bar == dev->pba_bar) {
+		hole_s[holes] = dev->pba_offset;
+		hole_e[holes++] = dev->pba_offset + dev->pba_size;
+	}
+	if (holes == 2 && hole_s[1] < hole_s[0]) {
+		swap(hole_s[0], hole_s[1]);
+		swap(hole_e[0], hole_e[1]);
+	}
+
+	for (i = 0; i < r->nr_maps; i++) {
+		const struct uml_vfio_user_map *m = &r->maps[i];
+		unsigned long long old_s = best_s, old_e = best_e;
+
+		s = m->offset;
+		e = min(m->offset + m->size, (unsigned long long)UINT_MAX);
+		cur = s;
+		for (j = 0; j < holes; j++) {
+			if (hole_e[j] <= cur || hole_s[j] >= e)
+				continue;
+			uml_vfio_direct_best(cur, hole_s[j], &best_s, &best_e);
+			cur = max(cur, hole_e[j]);
+		}
+		uml_vfio_direct_best(cur, e, &best_s, &best_e);
+		if (best_s != old_s || best_e != old_e)
+			best = m->addr + (best_s - m->offset);
+	}
+
+	if (best)
+		pr_debug("%s: BAR %d: direct window [%#llx, %#llx)\n",
+			 dev->name, bar, best_s, best_e);
+	*start = best_s;
+	*end = best_e;
+	return best;
+}
+
 static const struct logic_iomem_ops uml_vfio_bar_ops = {
 	.read = uml_vfio_iomem_read,
 	.write = uml_vfio_iomem_write,
 	.set = uml_vfio_iomem_set,
 	.copy_from = uml_vfio_iomem_copy_from,
 	.copy_to = uml_vfio_iomem_copy_to,
+	.direct = uml_vfio_iomem_direct,
 };
 
 static void uml_vfio_request(struct uml_vfio_device *dev)
