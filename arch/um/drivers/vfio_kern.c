@@ -87,6 +87,11 @@ static bool uml_vfio_mmap = true;
 module_param_named(mmap, uml_vfio_mmap, bool, 0444);
 MODULE_PARM_DESC(mmap, "Map BARs with mmap (default) instead of pread/pwrite per access");
 
+/* Hand logic_iomem direct windows (vfio_uml.direct=0: every access calls us). */
+static bool uml_vfio_direct = true;
+module_param_named(direct, uml_vfio_direct, bool, 0444);
+MODULE_PARM_DESC(direct, "Access mapped BARs inline in the guest driver (default) instead of calling the driver");
+
 static LIST_HEAD(uml_vfio_groups);
 static LIST_HEAD(uml_vfio_devices);
 static DEFINE_MUTEX(uml_vfio_mtx);
@@ -913,6 +918,9 @@ static void *uml_vfio_iomem_direct(void *priv, unsigned int *start,
 	void *best = NULL;
 	int i, j, holes = 0;
 
+	if (!uml_vfio_direct)
+		return NULL;
+
 	if (bar == dev->msix_bar) {
 		hole_s[holes] = dev->msix_offset;
 		hole_e[holes++] = dev->msix_offset + dev->msix_size;
@@ -1395,7 +1403,9 @@ __uml_help(uml_vfio_cmdline_param_ops,
 	   "    Repeat the parameter to pass more devices. Only MSI-X capable\n"
 	   "    devices are supported for now, and their drivers must use MSI-X.\n"
 	   "    vfio_uml.mmap=0 turns off mapping BARs into UML: every BAR\n"
-	   "    access is then a pread/pwrite on the device.\n\n");
+	   "    access is then a pread/pwrite on the device.\n"
+	   "    vfio_uml.direct=0 keeps the mappings but makes every readl()/\n"
+	   "    writel() call the driver instead of accessing them inline.\n\n");
 
 static int __init uml_vfio_mapped_areas(struct uml_vfio_device *dev)
 {
