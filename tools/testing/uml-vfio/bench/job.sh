@@ -5,7 +5,8 @@
 # (10.0.2.1) is up; it uses l1-init.sh's functions and $PASS. Devices: see
 # devices.sh. Kernel command line (RIG_APPEND):
 #   bench.boot=N             which boot this is; the column order rotates
-#   bench.cols=a,b,...       native, uml, uml_upstream, uml_nommap
+#   bench.cols=a,b,...       native, uml, uml_upstream, uml_nommap,
+#                            uml_nodirect
 #   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N
 # Every column's raw output is printed between BENCH-FILE-BEGIN/END lines;
 # BENCH-PROGRESS lines say what runs. Ends with RIG-RESULT (status=pass
@@ -117,7 +118,9 @@ col_uml() {
 
 	shift 3
 	uml_run "$col" "$bin" "$kmod" uml-256m 256M 1 full "$@"
-	[ "$col" = uml_nommap ] && return
+	case $col in
+	uml_nommap | uml_nodirect) return ;;
+	esac
 	uml_run "$col" "$bin" "$kmod" uml-1g 1G 1 ready "$@"
 	uml_run "$col" "$bin" "$kmod" uml-nodev-256m 256M 0 ready "$@"
 }
@@ -167,6 +170,7 @@ bench_main() {
 		uml) col_uml uml /uml/linux ours ;;
 		uml_upstream) col_uml uml_upstream /rig/uml-upstream/linux upstream ;;
 		uml_nommap) col_uml uml_nommap /uml/linux ours vfio_uml.mmap=0 ;;
+		uml_nodirect) col_uml uml_nodirect /uml/linux ours vfio_uml.direct=0 ;;
 		*) echo "BENCH-ERROR: unknown column $c"; continue ;;
 		esac
 		dump_col "$c"

@@ -18,7 +18,7 @@ import re
 import statistics
 import sys
 
-COLUMNS = ["native", "uml", "uml_upstream", "uml_nommap"]
+COLUMNS = ["native", "uml", "uml_upstream", "uml_nommap", "uml_nodirect"]
 
 # key, unit, better ("higher"/"lower"), short label for the chart
 METRICS = [
