@@ -4,8 +4,10 @@
 # e1000e devices to vfio-pci and runs our UML with them; the tests inside
 # UML (guest/*_test.c) print TAP, which is folded into ours, and L1 then
 # checks that every device reopens and that its log has no DMAR/vfio error.
-# All of it runs twice: with BARs mapped (the default) and with
-# vfio_uml.mmap=0 (every BAR access a pread/pwrite).
+# All of it runs three times: with BARs mapped (the default, accessed
+# inline through direct windows), mapped with vfio_uml.direct=0 (every
+# access a call into the driver) and with vfio_uml.mmap=0 (every BAR
+# access a pread/pwrite).
 set -euo pipefail
 . "$T/lib.sh"
 
@@ -141,4 +143,5 @@ run_rig() {
 
 "$T/guest/mkroot.sh" "$ROOT" "$TREE"
 run_rig mmap mapped
+run_rig nodirect mapped vfio_uml.direct=0
 run_rig pread unmapped vfio_uml.mmap=0
