@@ -7,8 +7,8 @@
 # BAR mmap off ("uml_nommap"). See README.md in this directory.
 #
 # Usage: bench.sh
-# Env: BENCH_BOOTS (3) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (40)
-#      BENCH_TCP_SECS (3) BENCH_PROBES (3 timed binds per device and column)
+# Env: BENCH_BOOTS (3) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (100)
+#      BENCH_TCP_SECS (8) BENCH_PROBES (7 timed binds per device and column)
 #      UML_VFIO_CACHE (~/.cache/uml-vfio)
 #      BENCH_COLS=native,uml,... (default: all that apply)
 # Writes build/bench/{results.json,samples.json,table.txt,table.md,chart.png}
@@ -23,10 +23,10 @@ BC=$CACHE/bench
 OUT=$TOP/build/bench
 BOOTS=${BENCH_BOOTS:-3}
 RUNTIME=${BENCH_RUNTIME:-3}
-PINGS=${BENCH_PINGS:-40}
-TCP_SECS=${BENCH_TCP_SECS:-3}
+PINGS=${BENCH_PINGS:-100}
+TCP_SECS=${BENCH_TCP_SECS:-8}
 BOOT_TIMEOUT=1200
-PROBES=${BENCH_PROBES:-3}
+PROBES=${BENCH_PROBES:-7}
 # devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0 and
 # the e1000e at 00:08.0; L1's e1000e driver is for 00:09.0 only (the rig
 # binds the passed ones to vfio-pci, with driver_override, before the job

@@ -156,9 +156,9 @@ bench_main() {
 
 	BOOT=$(cmdline_opt bench.boot 1)
 	BENCH_RUNTIME=$(cmdline_opt bench.runtime 3)
-	BENCH_PINGS=$(cmdline_opt bench.pings 40)
-	BENCH_TCP_SECS=$(cmdline_opt bench.tcp 3)
-	BENCH_PROBES=$(cmdline_opt bench.probes 3)
+	BENCH_PINGS=$(cmdline_opt bench.pings 100)
+	BENCH_TCP_SECS=$(cmdline_opt bench.tcp 8)
+	BENCH_PROBES=$(cmdline_opt bench.probes 7)
 	# shellcheck source=guest/suite.sh
 	. "$BENCH_HOME/suite.sh"
 	bench_setup

@@ -91,11 +91,11 @@ full() {
 	BENCH_HOME=/bench
 	BENCH_RUNTIME=$(opt bench.runtime 3)
 	# shellcheck disable=SC2034
-	BENCH_PINGS=$(opt bench.pings 40)
+	BENCH_PINGS=$(opt bench.pings 100)
 	# shellcheck disable=SC2034
-	BENCH_TCP_SECS=$(opt bench.tcp 3)
+	BENCH_TCP_SECS=$(opt bench.tcp 8)
 	# shellcheck disable=SC2034
-	BENCH_PROBES=$(opt bench.probes 3)
+	BENCH_PROBES=$(opt bench.probes 7)
 	# shellcheck disable=SC2034
 	NET_PREFIX=
 	# shellcheck source=suite.sh

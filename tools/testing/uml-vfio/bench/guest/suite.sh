@@ -48,7 +48,7 @@ net_quiesce() {
 	usleep 20000
 }
 
-# suite_probe OUT KIND DRIVER BDF READY_GLOB: BENCH_PROBES (3) times
+# suite_probe OUT KIND DRIVER BDF READY_GLOB: BENCH_PROBES (7) times
 # unbind BDF from its driver, then time a bind to DRIVER until READY_GLOB
 # exists (bin/probetime); one line per try in OUT/probe.txt, prefixed with
 # kind=KIND. A glob with wildcards before its last component (nvme's
@@ -64,7 +64,7 @@ suite_probe() {
 		echo "kind=$2 probetime: no device ($4)" >> "$1/probe.txt"
 		return 0
 	fi
-	while [ $i -lt "${BENCH_PROBES:-3}" ]; do
+	while [ $i -lt "${BENCH_PROBES:-7}" ]; do
 		path=$5
 		case ${5%/*} in
 		*'*'*)
