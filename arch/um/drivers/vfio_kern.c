@@ -882,14 +882,15 @@ static void uml_vfio_iomem_copy_to(void *priv, unsigned int offset,
 }
 
 /* Keeps [s, e) as the best window if it is longer than the one so far. */
-static void uml_vfio_direct_best(unsigned long long s, unsigned long long e,
+static bool uml_vfio_direct_best(unsigned long long s, unsigned long long e,
 				 unsigned long long *best_s,
 				 unsigned long long *best_e)
 {
-	if (e > s && e - s > *best_e - *best_s) {
-		*best_s = s;
-		*best_e = e;
-	}
+	if (e <= s || e - s <= *best_e - *best_s)
+		return false;
+	*best_s = s;
+	*best_e = e;
+	return true;
 }
 
 /**
@@ -936,7 +937,7 @@ static void *uml_vfio_iomem_direct(void *priv, unsigned int *start,
 
 	for (i = 0; i < r->nr_maps; i++) {
 		const struct uml_vfio_user_map *m = &r->maps[i];
-		unsigned long long old_s = best_s, old_e = best_e;
+		bool found = false;
 
 		s = m->offset;
 		e = min(m->offset + m->size, (unsigned long long)UINT_MAX);
@@ -944,11 +945,11 @@ static void *uml_vfio_iomem_direct(void *priv, unsigned int *start,
 		for (j = 0; j < holes; j++) {
 			if (hole_e[j] <= cur || hole_s[j] >= e)
 				continue;
-			uml_vfio_direct_best(cur, hole_s[j], &best_s, &best_e);
+			found |= uml_vfio_direct_best(cur, hole_s[j], &best_s, &best_e);
 			cur = max(cur, hole_e[j]);
 		}
-		uml_vfio_direct_best(cur, e, &best_s, &best_e);
-		if (best_s != old_s || best_e != old_e)
+		found |= uml_vfio_direct_best(cur, e, &best_s, &best_e);
+		if (found)
 			best = m->addr + (best_s - m->offset);
 	}
 
