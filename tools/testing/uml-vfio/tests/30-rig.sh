@@ -113,11 +113,24 @@ check_mapping() {
 	fi
 }
 
-# run_rig NAME MAPPING [UML ARGS...]
-run_rig() {
-	local name=$1 mapping=$2 rc=0 want ran
+# check_params WANT: UML reported its vfio_uml switches as WANT
+# ("mmap=Y direct=N"), so the run tested the path it is named after.
+check_params() {
+	local got
 
-	shift 2
+	got=$(grep -a '^UML-PARAMS ' "$LOG" | tr -d '\r' | head -n 1)
+	if [ "$got" = "UML-PARAMS $1" ]; then
+		pass "$MODE driver switches are $1"
+	else
+		fail "$MODE driver switches are $1" "${got:-no UML-PARAMS line}" "$LOG"
+	fi
+}
+
+# run_rig NAME MAPPING PARAMS [UML ARGS...]
+run_rig() {
+	local name=$1 mapping=$2 params=$3 rc=0 want ran
+
+	shift 3
 	MODE="[$name]"
 	LOG=$LOGS/rig-tests-$name.log
 	echo "# rig ($name): booting L1 with the devices and running the tests in UML (about a minute under TCG)"
@@ -138,10 +151,11 @@ run_rig() {
 		fail "$MODE uml: all test programs ran" "$ran of $want" "$LOG"
 	fi
 	check_mapping "$mapping"
+	check_params "$params"
 	check_l1
 }
 
 "$T/guest/mkroot.sh" "$ROOT" "$TREE"
-run_rig mmap mapped
-run_rig nodirect mapped vfio_uml.direct=0
-run_rig pread unmapped vfio_uml.mmap=0
+run_rig mmap mapped "mmap=Y direct=Y"
+run_rig nodirect mapped "mmap=Y direct=N" vfio_uml.direct=0
+run_rig pread unmapped "mmap=N direct=Y" vfio_uml.mmap=0
