@@ -7,7 +7,8 @@
 # BAR mmap off ("uml_nommap"). See README.md in this directory.
 #
 # Usage: bench.sh
-# Env: BENCH_BOOTS (3) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (100)
+# Env: BENCH_BOOTS (3) BENCH_ROUNDS (3: runs of uml and uml_upstream per
+#      boot, paired) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (100)
 #      BENCH_TCP_SECS (8) BENCH_PROBES (7 timed binds per device and column)
 #      UML_VFIO_CACHE (~/.cache/uml-vfio)
 #      BENCH_COLS=native,uml,... (default: all that apply)
@@ -22,10 +23,12 @@ CACHE=${UML_VFIO_CACHE:-$HOME/.cache/uml-vfio}
 BC=$CACHE/bench
 OUT=$TOP/build/bench
 BOOTS=${BENCH_BOOTS:-3}
+ROUNDS=${BENCH_ROUNDS:-3}
 RUNTIME=${BENCH_RUNTIME:-3}
 PINGS=${BENCH_PINGS:-100}
 TCP_SECS=${BENCH_TCP_SECS:-8}
-BOOT_TIMEOUT=1200
+# Round 1 runs every column (~5 min), each later round two UMLs (~2 min).
+BOOT_TIMEOUT=$((900 + 300 * ROUNDS))
 PROBES=${BENCH_PROBES:-7}
 # devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0 and
 # the e1000e at 00:08.0; L1's e1000e driver is for 00:09.0 only (the rig
@@ -170,7 +173,7 @@ run_boot() {
 	rm -f "$log"
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
-	RIG_APPEND="no_timer_check rig.pass=$PASS_BDFS bench.boot=$n bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
+	RIG_APPEND="no_timer_check rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
 		"$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null; do
@@ -215,7 +218,7 @@ main() {
 	esac
 	l1_module
 	make_root
-	say "columns $COLS; $BOOTS L1 boots, the column order rotating each boot"
+	say "columns $COLS; $BOOTS L1 boots, the column order rotating each boot; $ROUNDS round(s) of uml and uml_upstream per boot"
 	for n in $(seq 1 "$BOOTS"); do
 		run_boot "$n" && continue
 		# Once more if L1 died before the benchmark started.
@@ -228,13 +231,13 @@ main() {
 	done
 	python3 "$B/report.py" "$OUT" "$OUT"/logs/l1-boot*.log | tee "$OUT/summary.txt"
 	if [ -s "$OUT/chart.dat" ]; then
-		gnuplot -e "dat='$OUT/chart.dat'; png='$OUT/chart.png'; n=$(($(head -n 1 "$OUT/chart.dat" | grep -o '"' | wc -l) / 2 - 1)); sub='medians over $BOOTS L1 boots under QEMU TCG, $(date -u +%F); arrows: which way is better'" \
+		gnuplot -e "dat='$OUT/chart.dat'; png='$OUT/chart.png'; n=$(($(head -n 1 "$OUT/chart.dat" | grep -o '"' | wc -l) / 2 - 1)); sub='medians over $BOOTS L1 boots x $ROUNDS rounds under QEMU TCG, $(date -u +%F); arrows: which way is better'" \
 			"$B/chart.gp"
 	else
 		say "no ratio to chart (a column is missing)"
 	fi
 	say "wrote $OUT/results.json, table.txt, table.md, chart.png (raw files in $OUT/raw)"
-	say "wall time $(elapsed) for $BOOTS boots; $failed failed"
+	say "wall time $(elapsed) for $BOOTS boots of $ROUNDS round(s); $failed failed"
 	[ "$failed" -eq 0 ]
 }
 

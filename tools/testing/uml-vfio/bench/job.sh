@@ -8,6 +8,10 @@
 #   bench.cols=a,b,...       native, uml, uml_upstream, uml_nommap,
 #                            uml_nodirect
 #   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N
+#   bench.rounds=N           N-1 more 256M runs of uml and uml_upstream
+#                            after the first round, alternating, so that
+#                            the report can pair them (runs next to each
+#                            other in time share the host's load)
 # Every column's raw output is printed between BENCH-FILE-BEGIN/END lines;
 # BENCH-PROGRESS lines say what runs. Ends with RIG-RESULT (status=pass
 # when every column ran; no timing is judged here).
@@ -20,7 +24,7 @@ L1_E1000E=0000:00:09.0
 FIO_LIBS=/uml-root/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu/ceph
 
 progress() {
-	echo "BENCH-PROGRESS: boot=$BOOT $* uptime=$(uptime_s)"
+	echo "BENCH-PROGRESS: boot=$BOOT round=$ROUND $* uptime=$(uptime_s)"
 }
 
 # Debian's fio and its libraries live in UML's root; run them from there.
@@ -112,12 +116,13 @@ uml_run() {
 	echo "exit=$?" >> "$OUT/$col/$name.log"
 }
 
-# col_uml COL BIN KMOD [UML ARGS...]
+# col_uml COL BIN KMOD [UML ARGS...]: the boot-time runs only in round 1
 col_uml() {
 	local col=$1 bin=$2 kmod=$3
 
 	shift 3
 	uml_run "$col" "$bin" "$kmod" uml-256m 256M 1 full "$@"
+	[ "$ROUND" = 1 ] || return 0
 	case $col in
 	uml_nommap | uml_nodirect) return ;;
 	esac
@@ -130,7 +135,7 @@ dump_col() {
 
 	for f in "$OUT/$1"/*; do
 		[ -f "$f" ] || continue
-		echo "BENCH-FILE-BEGIN: boot=$BOOT col=$1 name=${f##*/}"
+		echo "BENCH-FILE-BEGIN: boot=$BOOT round=$ROUND col=$1 name=${f##*/}"
 		cat "$f"
 		echo
 		echo "BENCH-FILE-END"
@@ -151,10 +156,26 @@ rotate() {
 	echo "$@"
 }
 
+# run_col COL: one column's runs, then its raw files
+run_col() {
+	rm -rf "${OUT:?}/$1"
+	case $1 in
+	native) col_native ;;
+	uml) col_uml uml /uml/linux ours ;;
+	uml_upstream) col_uml uml_upstream /rig/uml-upstream/linux upstream ;;
+	uml_nommap) col_uml uml_nommap /uml/linux ours vfio_uml.mmap=0 ;;
+	uml_nodirect) col_uml uml_nodirect /uml/linux ours vfio_uml.direct=0 ;;
+	*) echo "BENCH-ERROR: unknown column $1"; return 1 ;;
+	esac
+	dump_col "$1"
+}
+
 bench_main() {
-	local c faults ran=0 want=0
+	local c cols pair="" rounds faults ran=0 want=0
 
 	BOOT=$(cmdline_opt bench.boot 1)
+	ROUND=1
+	rounds=$(cmdline_opt bench.rounds 1)
 	BENCH_RUNTIME=$(cmdline_opt bench.runtime 3)
 	BENCH_PINGS=$(cmdline_opt bench.pings 100)
 	BENCH_TCP_SECS=$(cmdline_opt bench.tcp 8)
@@ -162,19 +183,24 @@ bench_main() {
 	# shellcheck source=guest/suite.sh
 	. "$BENCH_HOME/suite.sh"
 	bench_setup
-	# shellcheck disable=SC2046
-	for c in $(rotate $((BOOT - 1)) $(cmdline_opt bench.cols native,uml,uml_upstream | tr , ' ')); do
-		want=$((want + 1))
+	cols=$(cmdline_opt bench.cols native,uml,uml_upstream | tr , ' ')
+	for c in $cols; do
 		case $c in
-		native) col_native ;;
-		uml) col_uml uml /uml/linux ours ;;
-		uml_upstream) col_uml uml_upstream /rig/uml-upstream/linux upstream ;;
-		uml_nommap) col_uml uml_nommap /uml/linux ours vfio_uml.mmap=0 ;;
-		uml_nodirect) col_uml uml_nodirect /uml/linux ours vfio_uml.direct=0 ;;
-		*) echo "BENCH-ERROR: unknown column $c"; continue ;;
+		uml | uml_upstream) pair="$pair $c" ;;
 		esac
-		dump_col "$c"
-		ran=$((ran + 1))
+	done
+	# shellcheck disable=SC2086 # lists of words
+	while :; do
+		for c in $(rotate $((BOOT + ROUND - 2)) $cols); do
+			want=$((want + 1))
+			run_col "$c" && ran=$((ran + 1))
+		done
+		if [ "$ROUND" -ge "$rounds" ] || [ -z "$pair" ]; then
+			break
+		fi
+		ROUND=$((ROUND + 1))
+		# Later rounds: only the pair, its order alternating.
+		cols=$pair
 	done
 	progress "step=done"
 	dmesg | grep -iE 'DMAR|vfio' | sed 's/^/RIG-DMESG: /'

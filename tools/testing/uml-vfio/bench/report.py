@@ -5,14 +5,22 @@
 Usage: report.py OUT_DIR L1_LOG...
 
 Each log holds one L1 boot; job.sh printed every column's raw files between
-"BENCH-FILE-BEGIN: boot=N col=C name=F" and "BENCH-FILE-END". They are saved
-under OUT_DIR/raw/bootN/C/F, parsed, and summarised over the boots (median,
-min, max) into OUT_DIR/results.json ({"metric": {"native": x, "uml": y,
-"uml_upstream": z, "unit": "..."}}, columns that do not apply are left out),
-samples.json (every value of every boot), table.txt, table.md and
-chart.dat (for chart.gp; empty when no ratio applies). The table goes to stdout. Nothing is judged.
+"BENCH-FILE-BEGIN: boot=N round=R col=C name=F" and "BENCH-FILE-END". They
+are saved under OUT_DIR/raw/bootN/roundR/C/F, parsed, and summarised over
+all runs (median, min, max) into OUT_DIR/results.json ({"metric":
+{"native": x, "uml": y, "uml_upstream": z, "unit": "..."}}, columns that do
+not apply are left out), samples.json (every value, and by boot and round),
+table.txt, table.md and chart.dat (for chart.gp; empty when no ratio
+applies). The table goes to stdout.
+
+Runs of uml and uml_upstream from the same boot and round ran next to each
+other, so they are also compared as pairs: the geometric mean of the paired
+ratios with a 95% t-interval, and whether that interval lies on one side of
+1 ("better"/"worse") or not ("~": no difference shown at this sample size).
+No threshold is applied and nothing fails on a timing.
 """
 import json
+import math
 import os
 import re
 import statistics
@@ -42,11 +50,16 @@ METRICS = [
     ("net_tcp_mbps", "Mbit/s", "higher", "TCP Mbit/s"),
 ]
 
-FILE_BEGIN = re.compile(r"^BENCH-FILE-BEGIN: boot=(\d+) col=(\w+) name=(\S+)$")
+FILE_BEGIN = re.compile(r"^BENCH-FILE-BEGIN: boot=(\d+)(?: round=(\d+))? col=(\w+) name=(\S+)$")
+
+# Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
 
 
 def split_log(path, raw):
-    """Save every file block of one L1 log; return {(boot, col): {name: text}}."""
+    """Save every file block of one L1 log; return {(boot, round, col): {name: text}}."""
     found = {}
     cur = None
     with open(path, errors="replace") as f:
@@ -54,14 +67,14 @@ def split_log(path, raw):
             line = line.rstrip("\r\n")
             m = FILE_BEGIN.match(line)
             if m:
-                cur = (int(m.group(1)), m.group(2), m.group(3))
+                cur = (int(m.group(1)), int(m.group(2) or 1), m.group(3), m.group(4))
                 lines = []
                 continue
             if cur and line == "BENCH-FILE-END":
-                boot, col, name = cur
+                boot, rnd, col, name = cur
                 text = "\n".join(lines)
-                found.setdefault((boot, col), {})[name] = text
-                d = os.path.join(raw, "boot%d" % boot, col)
+                found.setdefault((boot, rnd, col), {})[name] = text
+                d = os.path.join(raw, "boot%d" % boot, "round%d" % rnd, col)
                 os.makedirs(d, exist_ok=True)
                 with open(os.path.join(d, name), "w") as out:
                     out.write(text)
@@ -179,8 +192,8 @@ def probe_note(res):
         "/sys/bus/pci/drivers/DRV/bind until the namespace block device "
         "(nvme, probed asynchronously) or the netdev (e1000e) exists; "
         "CLOCK_MONOTONIC, taken at the end of the first check (every ~1 ms, "
-        "one stat or readdir) that sees it; median of the tries in each boot "
-        "(raw/bootN/COL/probe.txt). Resolution: the path appeared at most "
+        "one stat or readdir) that sees it; median of the tries in each run "
+        "(raw/bootN/roundR/COL/probe.txt). Resolution: the path appeared at most "
         "this long before that (largest window after the write returned or "
         "the last failed check): %s ms" % ", ".join(
             "%s %.2f" % (c, worst[c]) for c in COLUMNS if c in worst)]
@@ -203,21 +216,52 @@ def ratio(a, b):
     return a / b if a is not None and b else None
 
 
+def paired(a, b):
+    """Runs {(boot, round): value} of two columns, compared pair by pair.
+
+    Returns (geometric mean of a/b, 95% interval low, high, pairs) or None
+    with fewer than two pairs. Pairing removes what the two runs of a pair
+    share (the host's load at that time, the L1 boot).
+    """
+    logs = [math.log(a[k] / b[k]) for k in sorted(set(a) & set(b))
+            if a[k] > 0 and b[k] > 0]
+    n = len(logs)
+    if n < 2:
+        return None
+    mean = statistics.mean(logs)
+    half = (T975[n - 2] if n - 1 <= len(T975) else 1.96) * statistics.stdev(logs) / math.sqrt(n)
+    return math.exp(mean), math.exp(mean - half), math.exp(mean + half), n
+
+
+def verdict(p, better):
+    """"better"/"worse" when the interval lies on one side of 1, else "~"."""
+    _, lo, hi, _ = p
+    if lo > 1:
+        return "better" if better == "higher" else "worse"
+    if hi < 1:
+        return "worse" if better == "higher" else "better"
+    return "~"
+
+
 def main():
     out, logs = sys.argv[1], sys.argv[2:]
     raw = os.path.join(out, "raw")
     samples = {}            # metric -> col -> [values]
+    runs = {}               # metric -> col -> {(boot, round): value}
     boots = set()
+    rounds = set()
     cpus = {}               # col -> CPUs seen by the benchmark's kernel
     res = {}                # col -> probe resolutions (ms)
     for path in logs:
-        for (boot, col), files in split_log(path, raw).items():
+        for (boot, rnd, col), files in sorted(split_log(path, raw).items()):
             boots.add(boot)
+            rounds.add(rnd)
             n = files.get("cpus.txt", "").strip()
             if n.isdigit():
                 cpus[col] = int(n)
             for k, v in parse_col(files, res.setdefault(col, [])).items():
                 samples.setdefault(k, {}).setdefault(col, []).append(v)
+                runs.setdefault(k, {}).setdefault(col, {})[(boot, rnd)] = v
 
     cols = [c for c in COLUMNS if any(c in s for s in samples.values())]
     results, table = {}, []
@@ -227,20 +271,30 @@ def main():
         if not med:
             continue
         results[key] = dict(med, unit=unit)
+        r = runs.get(key, {})
+        pair = paired(r.get("uml", {}), r.get("uml_upstream", {}))
+        if pair:
+            results[key]["paired_uml_upstream"] = {
+                "ratio": pair[0], "ci95": [pair[1], pair[2]], "pairs": pair[3],
+                "verdict": verdict(pair, better)}
         table.append((key, unit, better, label, med,
-                      {c: (min(s[c]), max(s[c]), len(s[c])) for c in med}))
+                      {c: (min(s[c]), max(s[c]), len(s[c])) for c in med}, pair))
 
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
         f.write("\n")
     with open(os.path.join(out, "samples.json"), "w") as f:
-        json.dump({"boots": sorted(boots), "samples": samples}, f, indent=1)
+        json.dump({"boots": sorted(boots), "rounds": sorted(rounds), "samples": samples,
+                   "runs": {k: {c: [[b, n, v] for (b, n), v in sorted(cv.items())]
+                                for c, cv in kv.items()} for k, kv in runs.items()}},
+                  f, indent=1)
         f.write("\n")
 
     # Text and markdown tables: median [min-max] over the boots.
-    head = ["metric", "unit"] + cols + ["ours/native", "ours/upstream"]
+    head = ["metric", "unit"] + cols + ["ours/native", "ours/upstream",
+                                         "paired ours/upstream [95%]", "vs upstream"]
     rows = []
-    for key, unit, better, _, med, spread in table:
+    for key, unit, better, _, med, spread, pair in table:
         cells = [key, unit + (" (higher better)" if better == "higher" else "")]
         for c in cols:
             if c in med:
@@ -250,14 +304,24 @@ def main():
                 cells.append("-")
         cells.append(fmt(ratio(med.get("uml"), med.get("native"))))
         cells.append(fmt(ratio(med.get("uml"), med.get("uml_upstream"))))
+        if pair:
+            cells.append("%s [%s-%s] n=%d" % (fmt(pair[0]), fmt(pair[1]), fmt(pair[2]), pair[3]))
+            cells.append(verdict(pair, better))
+        else:
+            cells += ["-", "-"]
         rows.append(cells)
     width = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, width)).rstrip()
              for r in [head] + rows]
-    nboots = len(boots)
-    note = ("median [min-max] over %d L1 boot(s); ratios are ours (uml) divided by "
-            "the other column's median" % nboots)
+    note = ("median [min-max] over all runs (%d L1 boot(s), %d round(s) of uml and "
+            "uml_upstream in each; the other columns run in round 1 only); "
+            "ours/native and ours/upstream divide the medians" % (len(boots), len(rounds)))
     notes = [note,
+             "paired: uml and uml_upstream runs of the same boot and round (next to each "
+             "other in time); geometric mean of their ratios, 95% t-interval, n pairs. "
+             "vs upstream: better/worse when the interval lies on one side of 1 "
+             "(the arrow of the metric says which way is better), ~ when it "
+             "contains 1 (no difference shown at this sample size)",
              "irq_roundtrip_us = nvme_read_irq_p50_us - nvme_read_poll_p50_us: "
              "one-block reads issued by bench_nvme.ko in kernel context, completion "
              "by MSI-X interrupt vs. by polling a queue with interrupts off"]
@@ -277,7 +341,7 @@ def main():
               ("ours / upstream", "uml", "uml_upstream"),
               ("ours, mmap=0 / upstream", "uml_nommap", "uml_upstream")]
     chart = []
-    for key, unit, better, label, med, _ in table:
+    for key, unit, better, label, med, _, _ in table:
         arrow = "\u2191" if better == "higher" else "\u2193"
         chart.append(('"%s %s"' % (label, arrow),
                       [ratio(med.get(a), med.get(b)) for _, a, b in series]))
