@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The benchmark's report (bench/report.py) on made-up L1 logs whose answer
+# is known: paired ratios, their interval and verdict, and the pairing of
+# runs by boot and round. No QEMU; takes a second.
+set -euo pipefail
+. "$T/lib.sh"
+
+DIR=$BUILD/bench-report-check
+
+# block BOOT ROUND COL NAME TEXT: one raw file as job.sh prints it
+block() {
+	printf 'BENCH-FILE-BEGIN: boot=%s round=%s col=%s name=%s\n%s\n\nBENCH-FILE-END\n' \
+		"$1" "$2" "$3" "$4" "$5"
+}
+
+# make_logs: 3 boots x 3 rounds of uml and uml_upstream. Per run, ours has
+# 1.1x or 1.3x upstream's TCP in turn (higher is better: better), 1.2x or
+# 1.4x its ping time (lower is better: worse) and 0.8x or 1.25x its e1000e
+# probe time (no difference). Both drift from run to run by more than
+# those factors, as on the rig. Upstream's last run is missing: 8 pairs.
+make_logs() {
+	local boot round drift k tcp ping probe
+
+	rm -rf "$DIR"
+	mkdir -p "$DIR/out"
+	k=0
+	for boot in 1 2 3; do
+		for round in 1 2 3; do
+			k=$((k + 1))
+			drift=$(((60 + (k * 37) % 90) * 20))
+			if [ $((k % 2)) = 1 ]; then
+				tcp=$((drift * 11 / 10))
+				ping=$((drift * 12 / 10))
+				probe=$((drift * 8 / 10))
+			else
+				tcp=$((drift * 13 / 10))
+				ping=$((drift * 14 / 10))
+				probe=$((drift * 125 / 100))
+			fi
+			{
+				block "$boot" "$round" uml tcp.txt "BENCH-TCP: bytes=1 secs=8 mbps=$tcp"
+				block "$boot" "$round" uml ping.txt "64 bytes from 10.0.2.1: seq=0 ttl=64 time=$ping.000 ms"
+				block "$boot" "$round" uml probe.txt \
+					"kind=e1000e probetime: ret=0 write_ms=1 probe_ms=$probe res_ms=1"
+				[ "$k" = 9 ] && continue
+				block "$boot" "$round" uml_upstream tcp.txt "BENCH-TCP: bytes=1 secs=8 mbps=$drift"
+				block "$boot" "$round" uml_upstream ping.txt \
+					"64 bytes from 10.0.2.1: seq=0 ttl=64 time=$drift.000 ms"
+				block "$boot" "$round" uml_upstream probe.txt \
+					"kind=e1000e probetime: ret=0 write_ms=1 probe_ms=$drift res_ms=1"
+			} >> "$DIR/l1-boot$boot.log"
+		done
+	done
+}
+
+# expect METRIC RATIO VERDICT PAIRS: results.json says so
+expect() {
+	local got
+
+	got=$(python3 - "$DIR/out/results.json" "$1" <<-'EOF'
+		import json, sys
+		p = json.load(open(sys.argv[1])).get(sys.argv[2], {}).get("paired_uml_upstream")
+		print("%.2f %s %d %.3f %.3f" % (p["ratio"], p["verdict"], p["pairs"], *p["ci95"])
+		      if p else "none")
+	EOF
+	)
+	if [ "${got% * *}" = "$2 $3 $4" ]; then
+		pass "bench report: $1 paired ratio $2, verdict '$3', $4 pairs"
+	else
+		fail "bench report: $1 paired ratio $2, verdict '$3', $4 pairs" "got: $got"
+	fi
+}
+
+make_logs
+if ! python3 "$T/bench/report.py" "$DIR/out" "$DIR"/l1-boot*.log > "$LOGS/bench-report.log" 2>&1; then
+	fail "bench report runs on made-up logs" "report.py failed" "$LOGS/bench-report.log"
+	exit 0
+fi
+expect net_tcp_mbps 1.20 better 8
+expect net_ping_p50_us 1.30 worse 8
+expect e1000e_probe_ms 1.00 "~" 8
+if [ -f "$DIR/out/raw/boot3/round2/uml_upstream/tcp.txt" ]; then
+	pass "bench report: raw files saved by boot, round and column"
+else
+	fail "bench report: raw files saved by boot, round and column" \
+		"no $DIR/out/raw/boot3/round2/uml_upstream/tcp.txt"
+fi
+rm -rf "$DIR"
