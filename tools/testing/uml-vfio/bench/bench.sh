@@ -74,7 +74,8 @@ snapshot_ours() {
 	mkdir -p "$BC/ours"
 	for try in $(seq 1 20); do
 		if [ "$(uml_release "$bin")" = "$(cat "$uml/include/config/kernel.release")" ]; then
-			cp "$bin" "$BC/ours/linux.tmp"
+			# Debug info stripped, as upstream's is (L1 loads both).
+			strip --strip-debug -o "$BC/ours/linux.tmp" "$bin"
 			mv "$BC/ours/linux.tmp" "$BC/ours/linux"
 			rel=$(uml_release "$BC/ours/linux") || rel=none
 			build_module "$BC/modules/ours" -C "$TOP/build/linux" O="$uml" ARCH=um CC="$cc"
