@@ -1182,18 +1182,23 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		sigio_started = true;
 	}
 
+	/*
+	 * The helper's watch goes first: an fd's waiters are woken newest
+	 * first, so an idle UML, waiting on its IRQ epoll fd, is woken
+	 * before the helper thread, whose SIGIO it then does not need.
+	 */
+	err = add_sigio_fd(dev->udev.epoll);
+	if (err) {
+		uml_vfio_fail(dev->name, "adding SIGIO fd", err, NULL);
+		goto free_msix;
+	}
+
 	dev->irq = um_request_irq(UM_IRQ_ALLOC, dev->udev.epoll, IRQ_READ,
 				  uml_vfio_interrupt, 0, "vfio-uml", dev);
 	if (dev->irq < 0) {
 		err = dev->irq;
 		uml_vfio_fail(dev->name, "requesting UML IRQ", err, NULL);
-		goto free_msix;
-	}
-
-	err = add_sigio_fd(dev->udev.epoll);
-	if (err) {
-		uml_vfio_fail(dev->name, "adding SIGIO fd", err, NULL);
-		goto free_irq;
+		goto ignore_sigio;
 	}
 
 	err = uml_vfio_msix_arm(dev, uml_vfio_msix_first(dev));
@@ -1201,7 +1206,7 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		uml_vfio_fail(dev->name, "enabling MSI-X on the host", err,
 			      err == -ENOSPC ?
 			      "the host has no free interrupt vectors" : NULL);
-		goto ignore_sigio;
+		goto free_irq;
 	}
 
 	dev->pdev.ops = &uml_vfio_um_pci_ops;
@@ -1223,10 +1228,10 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 
 disarm:
 	uml_vfio_msix_disarm(dev);
-ignore_sigio:
-	ignore_sigio_fd(dev->udev.epoll);
 free_irq:
 	um_free_irq(dev->irq, dev);
+ignore_sigio:
+	ignore_sigio_fd(dev->udev.epoll);
 free_msix:
 	uml_vfio_free_msix(dev);
 teardown_udev:
