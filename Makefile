@@ -32,7 +32,7 @@ help:
 	@echo "  make shell       an interactive shell inside UML with the devices passed through"
 	@echo "  make check       run the tests: static checks, local boots, the rig (TAP; N passed, N failed)"
 	@echo "  make debug       build the debug UML (KASAN, lockdep) in build/uml-debug, run the rig's tests with it"
-	@echo "  make bench       native vs our UML vs upstream's UML driver in the rig: build/bench/ (~30 min)"
+	@echo "  make bench       native vs our UML vs upstream's UML driver in the rig: build/bench/ (~25 min)"
 	@echo "  make patches     export the tree's changes as a git format-patch series in build/patches"
 	@echo "  make w1          rebuild our driver files with W=1"
 	@echo "  make deps        install missing build dependencies (apt-get)"
