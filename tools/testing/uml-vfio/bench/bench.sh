@@ -27,8 +27,6 @@ ROUNDS=${BENCH_ROUNDS:-3}
 RUNTIME=${BENCH_RUNTIME:-3}
 PINGS=${BENCH_PINGS:-100}
 TCP_SECS=${BENCH_TCP_SECS:-8}
-# Round 1 runs every column (~5 min), each later round two UMLs (~2 min).
-BOOT_TIMEOUT=$((900 + 300 * ROUNDS))
 PROBES=${BENCH_PROBES:-7}
 # devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0 and
 # the e1000e at 00:08.0; L1's e1000e driver is for 00:09.0 only (the rig
@@ -193,9 +191,20 @@ run_boot() {
 	say "boot $n/$BOOTS done: $(grep -a '^RIG-RESULT' "$log" | tr -d '\r')"
 }
 
+# check_count NAME VALUE: VALUE is a whole number of at least 1
+check_count() {
+	case $2 in
+	'' | *[!0-9]* | 0*) die "$1 must be a whole number of at least 1, not '$2'" ;;
+	esac
+}
+
 main() {
 	local n failed=0
 
+	check_count BENCH_BOOTS "$BOOTS"
+	check_count BENCH_ROUNDS "$ROUNDS"
+	# Round 1 runs every column (~5 min), each later round two UMLs (~2 min).
+	BOOT_TIMEOUT=$((900 + 300 * ROUNDS))
 	"$T/scripts/deps.sh" "make bench: fio, modules, report and chart" \
 		fio gnuplot-nox python3 gcc gcc-12 libc6-dev make kmod binutils \
 		qemu-system-x86 ccache
