@@ -1176,6 +1176,18 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 				dev->name, uml_vfio_user_strerror(err));
 	}
 
+	/*
+	 * Vectors that fire before the IRQ is requested are not lost: the
+	 * epoll fd stays ready, and the IRQ fires once it is requested.
+	 */
+	err = uml_vfio_msix_arm(dev, uml_vfio_msix_first(dev));
+	if (err) {
+		uml_vfio_fail(dev->name, "enabling MSI-X on the host", err,
+			      err == -ENOSPC ?
+			      "the host has no free interrupt vectors" : NULL);
+		goto free_msix;
+	}
+
 	/* eventfds and epoll fds do not raise SIGIO: use the helper thread. */
 	if (!sigio_started) {
 		sigio_broken();
@@ -1190,7 +1202,7 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 	err = add_sigio_fd(dev->udev.epoll);
 	if (err) {
 		uml_vfio_fail(dev->name, "adding SIGIO fd", err, NULL);
-		goto free_msix;
+		goto disarm;
 	}
 
 	dev->irq = um_request_irq(UM_IRQ_ALLOC, dev->udev.epoll, IRQ_READ,
@@ -1199,14 +1211,6 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		err = dev->irq;
 		uml_vfio_fail(dev->name, "requesting UML IRQ", err, NULL);
 		goto ignore_sigio;
-	}
-
-	err = uml_vfio_msix_arm(dev, uml_vfio_msix_first(dev));
-	if (err) {
-		uml_vfio_fail(dev->name, "enabling MSI-X on the host", err,
-			      err == -ENOSPC ?
-			      "the host has no free interrupt vectors" : NULL);
-		goto free_irq;
 	}
 
 	dev->pdev.ops = &uml_vfio_um_pci_ops;
@@ -1220,18 +1224,18 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		else
 			uml_vfio_fail(dev->name, "registering with virt-pci",
 				      err, NULL);
-		goto disarm;
+		goto free_irq;
 	}
 
 	uml_vfio_registered++;
 	return 0;
 
-disarm:
-	uml_vfio_msix_disarm(dev);
 free_irq:
 	um_free_irq(dev->irq, dev);
 ignore_sigio:
 	ignore_sigio_fd(dev->udev.epoll);
+disarm:
+	uml_vfio_msix_disarm(dev);
 free_msix:
 	uml_vfio_free_msix(dev);
 teardown_udev:
