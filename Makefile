@@ -57,9 +57,11 @@ build: tree
 	@$(S)/build.sh $(TREE) $(OUT) $(T)/config
 	@$(S)/verify-build.sh $(TOP) $(TREE) $(OUT)
 
+# The driver's objects: one per C file of ours in arch/um/drivers.
+DRIVER_OBJS := $(patsubst %.c,%.o,$(sort $(wildcard arch/um/drivers/vfio_*.c)))
+
 w1: tree
-	@$(S)/build.sh $(TREE) $(OUT) $(T)/config W=1 \
-		arch/um/drivers/vfio_kern.o arch/um/drivers/vfio_user.o
+	@$(S)/build.sh $(TREE) $(OUT) $(T)/config W=1 $(DRIVER_OBJS)
 
 patches: tree
 	@rm -rf $(BUILD)/patches

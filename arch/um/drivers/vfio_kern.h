@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel half of the VFIO-based virtual PCI driver: what its files share.
+ *
+ *   vfio_kern.c  device lifecycle, parameters and IOMMU groups
+ *   vfio_dma.c   the VFIO container and the DMA mapping of UML memory
+ *   vfio_bar.c   config space and BAR accesses (um_pci_ops, logic_iomem)
+ *   vfio_intr.c  interrupt emulation (MSI-X) and the device's UML IRQ
+ *
+ * vfio_user.c is the host half: every host system call is made there.
+ *
+ * Locking:
+ * - uml_vfio_mtx serialises device set-up and release, and guards the
+ *   device and group lists and the container;
+ * - each device's lock (a raw spinlock, taken with interrupts off, since
+ *   MSI-X table writes come under the IRQ descriptor's lock) guards its
+ *   interrupt state and its released flag against its interrupt handler.
+ */
+#ifndef __UM_VFIO_KERN_H
+#define __UM_VFIO_KERN_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include "virt-pci.h"
+#include "vfio_user.h"
+
+/* "dddddddd:bb:ss.f" and a NUL */
+#define UML_VFIO_NAME_LEN 17
+
+struct uml_vfio_group {
+	struct list_head list;
+	int id;
+	int fd;
+	int users;
+};
+
+/* Guest view of one MSI-X vector and its host eventfd's state. */
+struct uml_vfio_vector {
+	u32 data;		/* UML IRQ number, as virt-pci composes it */
+	bool masked;
+	bool pending;		/* fired while masked */
+};
+
+/* The device's MSI-X capability as the guest sees it (vfio_intr.c). */
+struct uml_vfio_msix {
+	int cap;		/* config space offset of the capability */
+	int bar;		/* where the table is */
+	unsigned int offset;
+	unsigned int size;
+	int pba_bar;		/* where the PBA is */
+	unsigned int pba_offset;
+	unsigned int pba_size;
+	int vectors;		/* guest-visible vectors the host offers */
+	bool enabled;		/* the guest's enable bit */
+	bool maskall;		/* the guest's function mask */
+	int host_vectors;	/* vectors MSI-X is enabled with on the host */
+	u8 *table;		/* shadow: vfio-pci drops guest writes */
+	struct uml_vfio_vector *vec;
+};
+
+struct uml_vfio_device {
+	struct list_head list;
+	char name[UML_VFIO_NAME_LEN];
+	struct uml_vfio_group *group;
+
+	struct um_pci_device pdev;
+	struct uml_vfio_user_device udev;
+	int irq;		/* UML IRQ of udev.epoll */
+	struct work_struct release_work;
+
+	raw_spinlock_t lock;
+	bool released;		/* the host asked for it back */
+	struct uml_vfio_msix msix;
+};
+
+#define to_vdev(_pdev) container_of(_pdev, struct uml_vfio_device, pdev)
+
+extern struct mutex uml_vfio_mtx;
+
+/* vfio_kern.c */
+void uml_vfio_fail(const char *dev, const char *step, int err,
+		   const char *hint);
+void uml_vfio_request(struct uml_vfio_device *dev);
+
+/* vfio_dma.c: all called with uml_vfio_mtx held */
+int uml_vfio_container_get(const char *dev);
+void uml_vfio_container_put(void);
+int uml_vfio_container_attach(const char *dev, int group);
+void uml_vfio_container_detach(int group);
+int uml_vfio_dma_map_memory(const char *dev);
+void uml_vfio_container_exit_group(int group);
+void uml_vfio_container_exit(void);
+
+/* vfio_bar.c */
+extern bool uml_vfio_mmap;
+extern const struct um_pci_ops uml_vfio_um_pci_ops;
+extern const struct logic_iomem_ops uml_vfio_bar_ops;
+unsigned long uml_vfio_region_read(struct uml_vfio_device *dev, int region,
+				   unsigned int offset, int size);
+unsigned long uml_vfio_get_le(const u8 *data, int size);
+void uml_vfio_put_le(u8 *data, int size, unsigned long val);
+
+/* vfio_intr.c */
+int uml_vfio_intr_init(struct uml_vfio_device *dev);
+void uml_vfio_intr_free(struct uml_vfio_device *dev);
+int uml_vfio_intr_start(struct uml_vfio_device *dev);
+void uml_vfio_intr_stop(struct uml_vfio_device *dev);
+unsigned long uml_vfio_intr_cfg_read(struct uml_vfio_device *dev,
+				     unsigned int offset, int size,
+				     unsigned long val);
+void uml_vfio_intr_cfg_write(struct uml_vfio_device *dev, unsigned int offset,
+			     int size, unsigned long val);
+unsigned long uml_vfio_msix_table_read(struct uml_vfio_device *dev,
+				       unsigned int offset, int size);
+void uml_vfio_msix_table_write(struct uml_vfio_device *dev,
+			       unsigned int offset, int size,
+			       unsigned long val);
+
+/* Does [offset, offset + size) of a BAR touch the MSI-X table or PBA? */
+static __always_inline bool uml_vfio_msix_trapped(struct uml_vfio_device *dev,
+						  int bar, unsigned int offset,
+						  int size)
+{
+	const struct uml_vfio_msix *m = &dev->msix;
+
+	return (bar == m->bar && offset < m->offset + m->size &&
+		offset + size > m->offset) ||
+	       (bar == m->pba_bar && offset < m->pba_offset + m->pba_size &&
+		offset + size > m->pba_offset);
+}
+
+/* Is [offset, offset + size) of a BAR inside the MSI-X table? */
+static inline bool uml_vfio_in_msix_table(struct uml_vfio_device *dev, int bar,
+					  unsigned int offset, int size)
+{
+	const struct uml_vfio_msix *m = &dev->msix;
+
+	return bar == m->bar && offset >= m->offset &&
+	       offset + size <= m->offset + m->size;
+}
+
+#endif /* __UM_VFIO_KERN_H */
