@@ -231,6 +231,7 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		goto free_intr;
 
 	dev->pdev.ops = &uml_vfio_um_pci_ops;
+	dev->pdev.dma_ops = &uml_vfio_dma_ops;
 	if (uml_vfio_mmap)
 		dev->pdev.bar_ops = &uml_vfio_bar_ops;
 	err = um_pci_device_register(&dev->pdev);
@@ -420,7 +421,11 @@ __uml_help(uml_vfio_cmdline_param_ops,
 	   "    vfio_uml.mmap=0 turns off mapping BARs into UML: every BAR\n"
 	   "    access is then a pread/pwrite on the device.\n"
 	   "    vfio_uml.direct=0 keeps the mappings but makes every readl()/\n"
-	   "    writel() call the driver instead of accessing them inline.\n\n");
+	   "    writel() call the driver instead of accessing them inline.\n"
+	   "    vfio_uml.dma=ondemand|eager|strict: how UML memory is mapped for\n"
+	   "    device DMA: on demand as devices use it (the default), all of it\n"
+	   "    at boot, or each buffer on its own and unmapped with it (catches\n"
+	   "    a device's DMA after unmap).\n\n");
 
 static int __init uml_vfio_mapped_areas(struct uml_vfio_device *dev)
 {

@@ -14,7 +14,12 @@
  *   device and group lists and the container;
  * - each device's lock (a raw spinlock, taken with interrupts off, since
  *   MSI-X table writes come under the IRQ descriptor's lock) guards its
- *   interrupt state and its released flag against its interrupt handler.
+ *   interrupt state and its released flag against its interrupt handler;
+ * - the DMA ops run in any context, and the DMA state they use is set up
+ *   and freed under uml_vfio_mtx only while no device is registered. In
+ *   vfio_dma.c, a spinlock (interrupts off) serialises mapping chunks and
+ *   another one the quarantine of unmapped IOVAs; no other lock is taken
+ *   under them.
  */
 #ifndef __UM_VFIO_KERN_H
 #define __UM_VFIO_KERN_H
@@ -86,12 +91,13 @@ void uml_vfio_fail(const char *dev, const char *step, int err,
 		   const char *hint);
 void uml_vfio_request(struct uml_vfio_device *dev);
 
-/* vfio_dma.c: all called with uml_vfio_mtx held */
+/* vfio_dma.c: all but the DMA ops called with uml_vfio_mtx held */
 int uml_vfio_container_get(const char *dev);
 void uml_vfio_container_put(void);
 int uml_vfio_container_attach(const char *dev, int group);
 void uml_vfio_container_detach(int group);
 int uml_vfio_dma_map_memory(const char *dev);
+extern const struct dma_map_ops uml_vfio_dma_ops;
 void uml_vfio_container_exit_group(int group);
 void uml_vfio_container_exit(void);
 
