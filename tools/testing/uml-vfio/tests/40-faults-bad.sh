@@ -106,6 +106,10 @@ bad j-intx "e1000: INTx only" G \
 	"^${A}$E1000: no MSI-X capability \(only MSI-X devices are supported for now\)\$"
 bad k-many "9 devices, virt-pci holds 8" G \
 	"^${A}${FILL[7]}: registering with virt-pci: no free slot \(virt-pci holds no more than the 8 devices already registered\)\$"
-bad l-memlock "memlock 16 MiB below mem=128M" - \
-	"^${A}$G: mapping UML memory for DMA: Cannot allocate memory \([0-9]+ MiB to pin: is RLIMIT_MEMLOCK high enough\?\)\$" \
+bad l-memlock "memlock 16 MiB, far below mem=512M: works, DMA mapped on demand" G ""
+bad l-memlock-eager "memlock 16 MiB below mem=128M, vfio_uml.dma=eager" - \
+	"^${A}$G: mapping UML memory for DMA: Cannot allocate memory \([0-9]+ MiB asked for, 0 KiB mapped already, RLIMIT_MEMLOCK is 16 MiB: raise the memlock limit\)\$" \
 	'vfio_pin_pages_remote: RLIMIT_MEMLOCK \(16777216\) exceeded'
+bad l-memlock-tiny "memlock 128 KiB, less than a DMA chunk: refused as the device probes" - \
+	"^${A}0000:00:0[0-7]\.0: mapping UML memory for DMA: Cannot allocate memory \(256 KiB asked for, 0 KiB mapped already, RLIMIT_MEMLOCK is 128 KiB: raise the memlock limit\)\$" \
+	'vfio_pin_pages_remote: RLIMIT_MEMLOCK \(131072\) exceeded'

@@ -196,9 +196,14 @@ bad_cases() {
 	chgrp "$F_USER" "/dev/vfio/$gg"
 	chmod 660 "/dev/vfio/$gg"
 	f_case i-user-ok 120 128M $UP fault.ns=1 vfio_uml.device=$G
-	# l: the same user, memlock 16 MiB for 128 MiB of UML memory.
+	# l: the same user with memlock 16 MiB: far below mem=512M, which on
+	# demand is fine; eager mode pins all of mem= and is refused. 128 KiB
+	# is less than one chunk: refused as the device is probed.
 	F_RUNAS="/rig/runas $F_USER $F_USER 16384"
-	f_case l-memlock 120 128M $UP fault.ns=0 vfio_uml.device=$G
+	f_case l-memlock 120 512M $UP fault.ns=1 vfio_uml.device=$G
+	f_case l-memlock-eager 120 128M $UP fault.ns=0 vfio_uml.dma=eager vfio_uml.device=$G
+	F_RUNAS="/rig/runas $F_USER $F_USER 128"
+	f_case l-memlock-tiny 120 128M $UP fault.ns=0 vfio_uml.device=$G
 	F_RUNAS=
 
 	# h: no type1 IOMMU driver, then no vfio modules at all.
