@@ -18,6 +18,8 @@
 #   UML_ARGS="..."  appended to UML's command line
 #   RIG_APPEND="..." appended to L1's kernel command line (rig.pass=...,
 #                   rig.uml_timeout=..., rig.uml_mem=...)
+#   RIG_MEM=SIZE    L1's RAM (default 2G; host RAM is only used as L1
+#                   touches it)
 # Devices: 2x nvme, 1x virtio-blk, 2x virtio-net + 1x e1000e on one
 # hubport hub (plus one device-less port) with no host backend. Disk images are fresh sparse files.
 # Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or the job is
@@ -115,7 +117,7 @@ run_qemu() {
 		-accel tcg,thread=single -cpu max \
 		-machine q35,kernel-irqchip=split \
 		-device intel-iommu,intremap=on,caching-mode=on \
-		-m 2G -smp 2 -nographic -no-reboot -nodefaults \
+		-m "${RIG_MEM:-2G}" -smp 2 -nographic -no-reboot -nodefaults \
 		-serial "$serial" -monitor none \
 		-kernel "$L1_VMLINUZ" -initrd "$INITRD" -append "$append" \
 		$(qemu_devices)
