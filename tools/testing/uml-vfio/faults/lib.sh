@@ -33,12 +33,12 @@ faults_prepare() {
 }
 
 # faults_boot SET DEVICES PASS LOG TIMEOUT: one L1 boot running job.sh with
-# fault.set=SET; LOG gets the console with \r removed.
+# fault.set=SET; LOG gets the console with \r removed. RIG_MEM: L1's RAM.
 faults_boot() {
 	local set=$1 devices=$2 pass=$3 log=$4 secs=$5 rc=0
 
 	UML=$UML UML_ROOT=$FROOT L1_EXTRA=$FL1 RIG_L1_MODULES=nvme \
-		RIG_DEVICES=$devices \
+		RIG_DEVICES=$devices RIG_MEM=${RIG_MEM:-2G} \
 		RIG_APPEND="rig.pass=$pass fault.set=$set rig.uml_timeout=600" \
 		"$T/rig/run-l1.sh" script "$log.raw" "$secs" \
 		> /dev/null 2> "$log.err" || rc=$?

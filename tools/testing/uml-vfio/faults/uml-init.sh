@@ -12,8 +12,10 @@
 #   iokill  like up, then nvme I/O in a loop until killed
 #   rebind  unbind and rebind the nvme driver 10 times (fault.rebinds=N),
 #           I/O after each
-#   dma     hand the nvme fault.dev= (L1 address) to dma_fault.ko, rebind
-#           nvme and check that the data written before is intact
+#   dma     hand the nvme fault.dev= (L1 address) to dma_fault.ko (its
+#           test= from fault.dmatest=, default outside; hole= from
+#           fault.hole=), rebind nvme and check that the data written
+#           before is intact; with fault.go=NAME, then wait as in "wait"
 
 # /proc first: Debian's busybox finds its applets through /proc/self/exe.
 /bin/busybox mount -t proc proc /proc
@@ -96,9 +98,9 @@ job_up() {
 	io_all
 }
 
-job_wait() {
+# wait_go: wait until L1 creates /go/NAME (NAME from fault.go=).
+wait_go() {
 	local go i=0
-	job_up
 	go=$(opt fault.go)
 	say "WAITING: $go"
 	while [ ! -e "/go/$go" ]; do
@@ -107,6 +109,11 @@ job_wait() {
 		[ $((i % 4)) -eq 0 ] && say "ALIVE: $((i / 2)) s"
 	done
 	say "GO: $go"
+}
+
+job_wait() {
+	job_up
+	wait_go
 	list_pci
 	[ "$(opt fault.ioafter)" = 1 ] && io_all
 }
@@ -155,7 +162,7 @@ job_rebind() {
 }
 
 job_dma() {
-	local bdf dev sum1 sum2 rc=0
+	local bdf dev sum1 sum2 hole rc=0
 	wait_ns 1
 	bdf=$(uml_bdf "$(opt fault.dev)")
 	[ -n "$bdf" ] || { say "DMA-FAIL: $(opt fault.dev) not found"; return; }
@@ -164,7 +171,9 @@ job_dma() {
 	dd if=/tmp/data of="/dev/$dev" bs=65536 oflag=direct 2>/dev/null
 	sum1=$(sha256sum < /tmp/data | cut -c1-16)
 	echo "$bdf" > /sys/bus/pci/drivers/nvme/unbind
-	insmod /faults/dma_fault.ko dev="$bdf" || rc=$?
+	hole=$(opt fault.hole)
+	insmod /faults/dma_fault.ko dev="$bdf" test="$(opt fault.dmatest)" \
+		${hole:+hole=$hole} || rc=$?
 	say "DMA-INSMOD: rc=$rc"
 	echo "$bdf" > /sys/bus/pci/drivers/nvme/bind
 	wait_ns 1
@@ -176,6 +185,7 @@ job_dma() {
 		say "DMA-DATA: changed $sum1 -> $sum2"
 	fi
 	io_all
+	[ -n "$(opt fault.go)" ] && wait_go
 }
 
 case $JOB in

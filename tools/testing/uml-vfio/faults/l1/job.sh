@@ -4,7 +4,9 @@
 # rig.job=script) after the devices of rig.pass= are bound to vfio-pci; its
 # functions (mark, finish, cmdline_opt, load_modules, ...) are available.
 # fault.set=bad runs the bad-input cases, fault.set=faults the faults,
-# fault.set=debug a short rebind and the L1 unbind (for the debug UML).
+# fault.set=debug a short rebind and the L1 unbind (for the debug UML),
+# fault.set=dma only the DMA faults of the fault set (5-8, when working on
+# DMA mapping).
 #
 # Each UML run is printed as
 #   FAULT-CASE-BEGIN: NAME
@@ -112,6 +114,15 @@ f_vmlck() {
 }
 
 f_mlocked() { awk '/^Mlocked:/ { print $2 }' /proc/meminfo; }
+
+# f_meminfo KEY: a /proc/meminfo value in kB.
+f_meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+
+# The start of the MSI window that the host IOMMU reserves for device $1.
+f_msi_window() {
+	awk '$3 == "msi" { print $1; exit }' \
+		"/sys/bus/pci/devices/$1/iommu_group/reserved_regions"
+}
 
 # f_settle FDS PINNED: wait up to 30 s for L1's VFIO fds and pinned pages
 # to come down to at most these values (a base taken while something else
@@ -282,6 +293,55 @@ fault_dma() {
 	f_case dma 180 128M fault.job=dma fault.dev=$N2 vfio_uml.device=$N1 vfio_uml.device=$N2
 }
 
+# 6: a DMA into a buffer after its dma_unmap: in strict mode the IOMMU
+# refuses it, in the default mode the buffer's chunk is still mapped.
+fault_unmap() {
+	f_case unmap-strict 180 128M fault.job=dma fault.dmatest=unmap \
+		fault.dev=$N2 vfio_uml.dma=strict vfio_uml.device=$N1 vfio_uml.device=$N2
+	f_case unmap-ondemand 180 128M fault.job=dma fault.dmatest=unmap \
+		fault.dev=$N2 vfio_uml.device=$N1 vfio_uml.device=$N2
+}
+
+# 7: a 28-bit DMA mask and 1 GiB of UML memory, mostly above it, in each
+# DMA mode.
+fault_mask() {
+	local m
+	for m in ondemand eager strict; do
+		f_case mask-$m 300 1G fault.job=dma fault.dmatest=mask \
+			fault.dev=$N2 vfio_uml.dma=$m vfio_uml.device=$N2
+	done
+}
+
+# 8: UML memory beyond the host's first IOVA range (the MSI window at
+# 0xfee00000): data through both nvme, an nvme DMA into pages all over UML
+# memory (in eager mode also into the one under the MSI window), and what
+# L1 spends on it while UML runs: pinned pages, UML's VmLck and the shared
+# memory that holds UML's memory file.
+fault_bigmem() {
+	local name=$1 mem=$2
+	shift 2
+	mkdir -p /uml-root/go
+	f_start "$name" "$mem" fault.job=dma fault.dmatest=spread \
+		fault.hole="$(f_msi_window $N2)" fault.dev=$N2 fault.go="$name" \
+		fault.ns=2 "$@" vfio_uml.device=$N1 vfio_uml.device=$N2
+	if f_wait_log "$name" 'FAULT-WAITING' 900; then
+		f_info "$name: during mem=$mem pinned=$(f_pinned) vmlck=$(f_vmlck) shmem=$(f_meminfo Shmem) memtotal=$(f_meminfo MemTotal)"
+	else
+		f_info "$name: UML did not come up"
+	fi
+	touch "/uml-root/go/$name"
+	f_wait_exit 300
+	f_end "$name"
+}
+
+fault_bigmems() {
+	# Eager mode pins all of mem=: its file must fit in /dev/shm.
+	mount -o remount,size=90% /dev/shm
+	fault_bigmem big-4200m 4200M
+	fault_bigmem big-8g 8G
+	fault_bigmem big-eager-4200m 4200M vfio_uml.dma=eager
+}
+
 # 4: L1 takes N2 back (unbind from vfio-pci) while UML holds it.
 fault_unbind() {
 	local i=0 t0 alive=no state=blocked
@@ -325,9 +385,18 @@ bad)
 faults)
 	fault_rebind
 	fault_dma
+	fault_unmap
+	fault_mask
+	fault_bigmems
 	fault_kill
 	fault_cycles
 	fault_unbind
+	;;
+dma)
+	fault_dma
+	fault_unmap
+	fault_mask
+	fault_bigmems
 	;;
 debug)
 	# The debug UML (tests/45-debug.sh) through the driver's run-time
