@@ -9,7 +9,7 @@ FAULTS_CACHE=${UML_VFIO_CACHE:-$HOME/.cache/uml-vfio}/faults
 FROOT=$BUILD/faults-root
 FL1=$BUILD/faults-l1
 
-# UML's root: the rig's guest files, /faults/init and the dma_fault module;
+# UML's root: the rig's guest files, /faults/init and the test modules;
 # L1's /rig: job.sh and the static runas helper.
 faults_prepare() {
 	local mod=$BUILD/faults-mod
@@ -19,9 +19,12 @@ faults_prepare() {
 	install -m 755 "$FAULTS/uml-init.sh" "$FROOT/faults/init"
 
 	rm -rf "$mod"
-	cp -r "$FAULTS/dmafault" "$mod"
-	make -s -C "$TREE" O="$(dirname "$UML")" ARCH=um M="$mod" modules >&2
-	install -m 644 "$mod/dma_fault.ko" "$FROOT/faults/dma_fault.ko"
+	mkdir -p "$mod"
+	cp -r "$FAULTS/dmafault" "$FAULTS/edudma" "$mod/"
+	make -s -C "$TREE" O="$(dirname "$UML")" ARCH=um M="$mod/dmafault" modules >&2
+	make -s -C "$TREE" O="$(dirname "$UML")" ARCH=um M="$mod/edudma" modules >&2
+	install -m 644 "$mod/dmafault/dma_fault.ko" "$FROOT/faults/dma_fault.ko"
+	install -m 644 "$mod/edudma/edu_dma.ko" "$FROOT/faults/edu_dma.ko"
 
 	if [ ! -x "$FAULTS_CACHE/runas" ] || [ "$FAULTS/runas.c" -nt "$FAULTS_CACHE/runas" ]; then
 		gcc -static -O2 -Wall -o "$FAULTS_CACHE/runas" "$FAULTS/runas.c"

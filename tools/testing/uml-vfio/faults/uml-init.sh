@@ -16,6 +16,7 @@
 #           test= from fault.dmatest=, default outside; hole= from
 #           fault.hole=), rebind nvme and check that the data written
 #           before is intact; with fault.go=NAME, then wait as in "wait"
+#   edu     hand the edu fault.dev= to edu_dma.ko, if it was passed through
 
 # /proc first: Debian's busybox finds its applets through /proc/self/exe.
 /bin/busybox mount -t proc proc /proc
@@ -188,12 +189,24 @@ job_dma() {
 	[ -n "$(opt fault.go)" ] && wait_go
 }
 
+job_edu() {
+	local bdf rc=0
+	bdf=$(uml_bdf "$(opt fault.dev)")
+	if [ -z "$bdf" ]; then
+		say "EDU-ABSENT: $(opt fault.dev) was not passed through"
+		return
+	fi
+	insmod /faults/edu_dma.ko dev="$bdf" || rc=$?
+	say "EDU-INSMOD: rc=$rc"
+}
+
 case $JOB in
 up) job_up ;;
 wait) job_wait ;;
 iokill) job_iokill ;;
 rebind) job_rebind ;;
 dma) job_dma ;;
+edu) job_edu ;;
 *) say "UNKNOWN-JOB: $JOB" ;;
 esac
 say "POWEROFF"

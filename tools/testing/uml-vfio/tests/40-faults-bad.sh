@@ -113,3 +113,22 @@ bad l-memlock-eager "memlock 16 MiB below mem=128M, vfio_uml.dma=eager" - \
 bad l-memlock-tiny "memlock 128 KiB, less than a DMA chunk: refused as the device probes" - \
 	"^${A}0000:00:0[0-7]\.0: mapping UML memory for DMA: Cannot allocate memory \(256 KiB asked for, 0 KiB mapped already, RLIMIT_MEMLOCK is 128 KiB: raise the memlock limit\)\$" \
 	'vfio_pin_pages_remote: RLIMIT_MEMLOCK \(131072\) exceeded'
+
+# m: edu's DMA engine reaches only the low 28 bits of an address.
+check_edu() {
+	local name="DMA mask: edu's 28-bit DMA engine, UML mem=1G" out
+
+	count_tried fault
+	out=$(case_log m-edu)
+	if grep -q '^FAULT-EDU-ABSENT' <<<"$out"; then
+		skip "$name" "the driver does not pass edu through yet: $(grep -m1 "^${A}$EDU" <<<"$out" || echo 'no vfio_uml line')"
+	elif ! case_check m-edu; then
+		fail "$name" "$WHY" "$FLOG"
+	elif grep -q '^EDU-DMA: a page copied .*: identical$' <<<"$out" &&
+	     grep -q '^FAULT-EDU-INSMOD: rc=0' <<<"$out"; then
+		pass "$name: $(grep -m1 '^EDU-DMA: src phys' <<<"$out" | cut -c10-)"
+	else
+		fail "$name" "$(grep -E '^(EDU-DMA|FAULT-EDU)' <<<"$out" | tr '\n' '|')" "$FLOG"
+	fi
+}
+check_edu

@@ -190,6 +190,8 @@ bad_cases() {
 	f_case j-intx 120 128M $UP fault.ns=1 vfio_uml.device=$E1000 vfio_uml.device=$G
 	# shellcheck disable=SC2086
 	f_case k-many 240 128M $UP fault.ns=1 vfio_uml.device=$G $fill
+	# m: edu's 28-bit DMA engine with 1 GiB of UML memory (edu_dma.ko).
+	f_case m-edu 240 1G fault.job=edu fault.dev=$EDU vfio_uml.device=$EDU
 
 	# i: an unprivileged user (uid/gid 1000) without, then with, access.
 	# The initramfs root comes from a mktemp -d directory (mode 700).
