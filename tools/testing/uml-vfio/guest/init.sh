@@ -16,7 +16,7 @@ job=$(sed -n 's/.*uml\.job=\([a-z]*\).*/\1/p' /proc/cmdline)
 grep -q 'rig\.shell=1' /proc/cmdline && job=shell
 echo "UML-INIT-OK job=$job"
 # The driver's switches as UML applied them, for the rig to check.
-echo "UML-PARAMS mmap=$(cat /sys/module/vfio_uml/parameters/mmap) direct=$(cat /sys/module/vfio_uml/parameters/direct)"
+echo "UML-PARAMS mmap=$(cat /sys/module/vfio_uml/parameters/mmap) direct=$(cat /sys/module/vfio_uml/parameters/direct) dma=$(cat /sys/module/vfio_uml/parameters/dma)"
 
 run_tests() {
 	local t rc

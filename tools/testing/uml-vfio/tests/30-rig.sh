@@ -7,7 +7,8 @@
 # All of it runs three times: with BARs mapped (the default, accessed
 # inline through direct windows), mapped with vfio_uml.direct=0 (every
 # access a call into the driver) and with vfio_uml.mmap=0 (every BAR
-# access a pread/pwrite).
+# access a pread/pwrite); and so in each DMA mode: on demand (the
+# default), vfio_uml.dma=eager and vfio_uml.dma=strict.
 set -euo pipefail
 . "$T/lib.sh"
 
@@ -114,7 +115,8 @@ check_mapping() {
 }
 
 # check_params WANT: UML reported its vfio_uml switches as WANT
-# ("mmap=Y direct=N"), so the run tested the path it is named after.
+# ("mmap=Y direct=N dma=eager"), so the run tested the path it is named
+# after.
 check_params() {
 	local got
 
@@ -156,6 +158,6 @@ run_rig() {
 }
 
 "$T/guest/mkroot.sh" "$ROOT" "$TREE"
-run_rig mmap mapped "mmap=Y direct=Y"
-run_rig nodirect mapped "mmap=Y direct=N" vfio_uml.direct=0
-run_rig pread unmapped "mmap=N direct=Y" vfio_uml.mmap=0
+run_rig mmap mapped "mmap=Y direct=Y dma=ondemand"
+run_rig nodirect-eager mapped "mmap=Y direct=N dma=eager" vfio_uml.direct=0 vfio_uml.dma=eager
+run_rig pread-strict unmapped "mmap=N direct=Y dma=strict" vfio_uml.mmap=0 vfio_uml.dma=strict

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fault 6 of issue 4: the debug UML (../config.debug: KASAN, lockdep with
 # PROVE_LOCKING, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS) runs the rig's
-# functional tests (as tests/30-rig.sh: guest/*_test with every device)
-# and its log must hold no report of any of them. The tests get a 300 s
+# functional tests (as tests/30-rig.sh: guest/*_test with every device),
+# with vfio_uml.dma=strict (what a driver developer would debug with: each
+# DMA mapping removed at its unmap), and its log must hold no report of
+# any of them. The tests get a 300 s
 # per-test timeout instead of 30 s. Builds build/uml-debug first
 # (incremental; a few minutes from a warm ccache).
 set -euo pipefail
@@ -101,7 +103,7 @@ for src in "$T"/guest/*_test.c; do
 done
 echo "# debug: booting L1 and running the functional tests in the debug UML (several minutes under TCG)"
 rc=0
-UML=$DUML UML_ROOT=$ROOT UML_ARGS="uml.job=tests" RIG_APPEND="rig.uml_timeout=2400" \
+UML=$DUML UML_ROOT=$ROOT UML_ARGS="uml.job=tests vfio_uml.dma=strict" RIG_APPEND="rig.uml_timeout=2400" \
 	"$T/rig/run-l1.sh" uml "$LOG.raw" 3000 > /dev/null 2> "$LOGS/debug-rig.err" || rc=$?
 tr -d '\r' < "$LOG.raw" > "$LOG"
 rm -f "$LOG.raw"
@@ -122,6 +124,12 @@ if grep -q '^RIG-UML-END: exit=0' "$LOG" && [ "$ran" -eq "$want" ] && [ "$failed
 else
 	fail "$NAME: the functional test programs pass and UML powers off" \
 		"$ran of $want programs ran, $failed failed; $(grep -m1 '^RIG-UML-END' "$LOG" || echo 'UML did not end')" "$LOG"
+fi
+if grep -q '^UML-PARAMS .* dma=strict$' <<<"$uml"; then
+	pass "$NAME: the functional tests ran with vfio_uml.dma=strict"
+else
+	fail "$NAME: the functional tests ran with vfio_uml.dma=strict" \
+		"$(grep -m1 '^UML-PARAMS' <<<"$uml" || echo 'no UML-PARAMS line')" "$LOG"
 fi
 
 if ! grep -q 'Lock dependency validator' <<<"$uml"; then
