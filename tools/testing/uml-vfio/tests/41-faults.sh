@@ -340,7 +340,7 @@ check_unbind() {
 }
 
 faults_prepare
-echo "# faults: booting L1 with two nvme; rebind, rogue DMA, 10 kills, 20 cycles, L1 unbind (~8 min under TCG)"
+echo "# faults: booting L1 with two nvme; rebind, rogue DMA, DMA after unmap, DMA masks, mem=4200M and 8G, 10 kills, 20 cycles, L1 unbind (~11 min under TCG)"
 rc=0
 # 6 GiB for L1: eager mode pins all of a 4200M UML there.
 RIG_MEM=6G faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2" "$FLOG" 2700 || rc=$?
