@@ -46,10 +46,19 @@ initramfs_key() {
 	} | sha256sum | cut -c1-16
 }
 
-# Keep the newest few initramfs images.
+# Keep the newest few initramfs images. A first run has none: the glob
+# then matches nothing, which must not fail.
 prune_initramfs() {
+	local images=() f
+
+	for f in "$RIG_CACHE"/initramfs-*.cpio.gz; do
+		[ ! -e "$f" ] || images+=("$f")
+	done
+	[ ${#images[@]} -gt 4 ] || return 0
 	# shellcheck disable=SC2012
-	ls -t "$RIG_CACHE"/initramfs-*.cpio.gz 2>/dev/null | tail -n +5 | xargs -r rm -f
+	ls -t "${images[@]}" | tail -n +5 | while read -r f; do
+		rm -f "$f"
+	done
 }
 
 # Sets INITRD, building it if the cache has no copy for these inputs.
