@@ -27,7 +27,7 @@ resolve_pkg() {
 	local pkg
 	pkg=$(real_image_pkg)
 	if [ -z "$pkg" ]; then
-		log "$meta unknown to apt-cache: running apt-get update"
+		step "$meta unknown to apt-cache: running apt-get update"
 		apt-get update -q >&2
 		pkg=$(real_image_pkg)
 	fi
@@ -40,8 +40,9 @@ unpack_pkg() {
 	local pkg=$1 dest=$2 tmp
 	[ -e "$dest/.unpacked" ] && return 0
 	tmp=$(mktemp -d "$RIG_CACHE/dl.XXXXXX")
-	log "downloading $pkg"
+	step "downloading $pkg"
 	(cd "$tmp" && apt-get download -q "$pkg") >&2
+	step "unpacking $pkg into $dest"
 	rm -rf "$dest"
 	mkdir -p "$dest"
 	dpkg-deb -x "$tmp"/*.deb "$dest"
@@ -53,11 +54,15 @@ main() {
 	local pkg kver root
 	ensure_pkgs "to unpack and index the L1 kernel's modules" kmod xz-utils
 	mkdir -p "$RIG_CACHE"
+	quiet_step "resolving $meta to an image package"
 	pkg=$(resolve_pkg)
 	kver=${pkg#linux-image-}
 	root=$RIG_CACHE/kernel/$kver
 	unpack_pkg "$pkg" "$root"
-	[ -s "$root/lib/modules/$kver/modules.dep" ] || depmod -b "$root" "$kver"
+	if [ ! -s "$root/lib/modules/$kver/modules.dep" ]; then
+		step "indexing the L1 kernel's modules (depmod $kver)"
+		depmod -b "$root" "$kver"
+	fi
 	[ -f "$root/boot/vmlinuz-$kver" ] || die "no vmlinuz in $pkg"
 	echo "L1_KVER=$kver"
 	echo "L1_VMLINUZ=$root/boot/vmlinuz-$kver"

@@ -5,9 +5,9 @@
 # shellcheck disable=SC2034 # used by the scripts that source this
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RIG_CACHE=${UML_VFIO_CACHE:-$HOME/.cache/uml-vfio}/l1
-
-log() { echo "${0##*/}: $*" >&2; }
-die() { echo "${0##*/}: ERROR: $*" >&2; exit 1; }
+# log, warn, die, step, cleanup at exit.
+# shellcheck source=../scripts/lib.sh
+. "$RIG_DIR/../scripts/lib.sh"
 
 # Install Debian packages that are missing. $1 says why they are needed.
 ensure_pkgs() {
@@ -17,7 +17,7 @@ ensure_pkgs() {
 		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
-	log "installing ${missing[*]} ($why)"
+	step "installing ${missing[*]} ($why)"
 	if ! apt-get install -y -q "${missing[@]}" >&2; then
 		apt-get update -q >&2
 		apt-get install -y -q "${missing[@]}" >&2

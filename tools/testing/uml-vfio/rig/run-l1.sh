@@ -20,8 +20,9 @@
 #                   rig.uml_timeout=..., rig.uml_mem=...)
 # Devices: 2x nvme, 1x virtio-blk, 2x virtio-net + 1x e1000e on one
 # hubport hub (plus one device-less port) with no host backend. Disk images are fresh sparse files.
-# Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or the job is
-# interactive), 1 otherwise.
+# Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or status=done:
+# a script job ran to its end; or the job is interactive), 1 otherwise,
+# with a message on stderr that names the step that failed.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -64,16 +65,20 @@ prune_initramfs() {
 # Sets INITRD, building it if the cache has no copy for these inputs.
 get_initramfs() {
 	local args=()
+
+	quiet_step "looking for a cached initramfs"
 	INITRD=$RIG_CACHE/initramfs-$(initramfs_key).cpio.gz
 	if [ -s "$INITRD" ]; then
 		log "cached $INITRD"
 		touch "$INITRD"
 		return 0
 	fi
+	quiet_step "pruning old initramfs images in $RIG_CACHE"
 	prune_initramfs
 	[ -z "$UML" ] || args+=(--uml "$UML")
 	[ -z "$UML_ROOT" ] || args+=(--uml-root "$UML_ROOT")
 	[ -z "$L1_EXTRA" ] || args+=(--l1-extra "$L1_EXTRA")
+	step "building the L1 initramfs $(basename "$INITRD") (first run with these inputs)"
 	"$RIG_DIR/mkinitramfs.sh" "$INITRD" "${args[@]}"
 }
 
@@ -114,6 +119,19 @@ qemu_devices() {
 	echo "-netdev hubport,id=sink,hubid=0"
 }
 
+# The job's result: 0 if LOG's RIG-RESULT line says pass (or done).
+check_result() {
+	local out=$1 result
+
+	quiet_step "reading the RIG-RESULT line of $out"
+	result=$(grep -a '^RIG-RESULT: ' "$out" | tr -d '\r' | tail -n 1 || true)
+	case $result in
+	*" status=pass"* | *" status=done"*) return 0 ;;
+	"") die "L1 printed no RIG-RESULT line (QEMU exit $QEMU_RC; 124: timeout): $out" ;;
+	*) die "L1's job failed: $result" ;;
+	esac
+}
+
 # run_qemu JOB TIMEOUT SERIAL: QEMU's stdout is L1's serial console.
 run_qemu() {
 	local job=$1 secs=$2 serial=$3 append
@@ -130,9 +148,15 @@ run_qemu() {
 		$(qemu_devices)
 }
 
+DISKS=
+cleanup() {
+	[ -z "$DISKS" ] || rm -rf "$DISKS"
+}
+
 main() {
 	[ $# -ge 2 ] || usage
-	local job=$1 out=$2 secs=${3:-900} rc=0 start
+	local job=$1 out=$2 secs=${3:-900} start
+	QEMU_RC=0
 	UML=${UML:-}
 	UML_ROOT=${UML_ROOT:-}
 	L1_EXTRA=${L1_EXTRA:-}
@@ -148,23 +172,22 @@ main() {
 	esac
 	ensure_pkgs "to run the L1 guest" qemu-system-x86
 	mkdir -p "$RIG_CACHE" "$(dirname "$out")"
+	quiet_step "getting the L1 kernel (fetch-l1.sh)"
 	eval "$("$RIG_DIR/fetch-l1.sh")"
 	get_initramfs
+	quiet_step "making the disk images"
 	make_disks
-	trap 'rm -rf "$DISKS"' EXIT
-	log "booting L1 (job=$job, timeout ${secs}s, log $out)"
-	start=$(date +%s)
+	quiet_step "booting L1 (job=$job, timeout ${secs} s, log $out)"
+	start=$SECONDS
 	case $job in
 	shell|l1shell)
-		run_qemu "$job" "$secs" mon:stdio | tee "$out" || rc=$?
+		run_qemu "$job" "$secs" mon:stdio | tee "$out" || QEMU_RC=$?
 		return 0
 		;;
-	*)
-		run_qemu "$job" "$secs" stdio < /dev/null | tee "$out" || rc=$?
-		;;
 	esac
-	log "QEMU exited with $rc after $(($(date +%s) - start)) s"
-	grep -q '^RIG-RESULT: .*status=pass' "$out"
+	run_qemu "$job" "$secs" stdio < /dev/null | tee "$out" || QEMU_RC=$?
+	log "QEMU exited with $QEMU_RC after $((SECONDS - start)) s"
+	check_result "$out"
 }
 
 main "$@"

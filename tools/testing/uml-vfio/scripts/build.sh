@@ -5,6 +5,10 @@
 # Usage: build.sh TREE OUT FRAGMENT [make arguments...]
 set -euo pipefail
 
+TAG=build
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
 tree=$1
 out=$2
 fragment=$3
@@ -56,6 +60,7 @@ configure() {
 	echo "$stamp" > "$out/.uml-vfio-config"
 }
 
+STEP="configuring $out"
 configure
-echo "build: make ARCH=um O=$out -j$(nproc) $*" >&2
+quiet_step "make ARCH=um O=$out -j$(nproc) $*"
 kmake -j"$(nproc)" "$@"

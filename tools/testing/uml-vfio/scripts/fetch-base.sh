@@ -6,13 +6,13 @@
 # Usage: fetch-base.sh CACHE_DIR PINNED_VERSION
 set -euo pipefail
 
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
 cache=$1
 pin=$2
 apt_dir=$cache/apt
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-
-log() { echo "fetch-base: $*" >&2; }
-warn() { echo "fetch-base: WARNING: $*" >&2; }
 
 apt_opts() {
 	echo "-o Dir::Etc::sourcelist=$apt_dir/sources.list" \
@@ -28,7 +28,7 @@ setup_apt() {
 deb [signed-by=$keyring] http://deb.debian.org/debian trixie-backports main
 deb [signed-by=$keyring] http://deb.debian.org/debian sid main
 SRC
-	log "updating private package lists in $apt_dir (trixie-backports, sid)"
+	step "updating private package lists in $apt_dir (trixie-backports, sid)"
 	# shellcheck disable=SC2046
 	apt-get -q $(apt_opts) update >&2
 }
@@ -62,8 +62,7 @@ pick() {
 			return
 		fi
 	done
-	echo "fetch-base: no linux-source-7.* in trixie-backports or sid" >&2
-	exit 1
+	die "no linux-source-7.* in trixie-backports or sid"
 }
 
 main() {
@@ -74,15 +73,16 @@ main() {
 		return
 	fi
 	setup_apt
+	step "choosing linux-source (pinned: linux-source-7.3=$pin)"
 	read -r pkg ver < <(pick)
 	deb=$(ls "$apt_dir"/archives/"${pkg}_${ver//:/%3a}"_*.deb 2>/dev/null | head -n 1 || true)
 	if [ -z "$deb" ]; then
-		log "downloading $pkg=$ver"
+		step "downloading $pkg=$ver"
 		# shellcheck disable=SC2046
 		(cd "$apt_dir/archives" && apt-get -q $(apt_opts) download "$pkg=$ver" >&2)
 		deb=$(ls "$apt_dir"/archives/"${pkg}"_*.deb | head -n 1)
 	fi
-	log "unpacking $deb"
+	step "unpacking $deb"
 	rm -rf "$cache/deb"
 	dpkg-deb -x "$deb" "$cache/deb"
 	local tarball
@@ -90,8 +90,9 @@ main() {
 	tree=$cache/src
 	rm -rf "$tree" "$tree.tmp"
 	mkdir -p "$tree.tmp"
-	log "extracting $(basename "$tarball")"
+	step "extracting $(basename "$tarball")"
 	tar -C "$tree.tmp" -xf "$tarball"
+	quiet_step "moving the tree to $tree"
 	mv "$tree.tmp"/linux-source-* "$tree"
 	rm -rf "$tree.tmp" "$cache/deb"
 	echo "$pkg $ver" > "$cache/base-version"
