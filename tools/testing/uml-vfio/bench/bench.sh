@@ -104,9 +104,10 @@ upstream() {
 
 # Debian's headers for L1's kernel, unpacked into the cache (never installed).
 l1_module() {
-	local dir pkgs tmp kdir key d
+	local vars dir pkgs tmp kdir key d
 
-	eval "$("$T/rig/fetch-l1.sh")"
+	vars=$("$T/rig/fetch-l1.sh") || die "rig/fetch-l1.sh failed (exit $?)"
+	eval "$vars"
 	dir=$BC/l1-headers/$L1_KVER
 	kdir=$dir/usr/src/linux-headers-$L1_KVER
 	if [ ! -e "$dir/.unpacked" ]; then

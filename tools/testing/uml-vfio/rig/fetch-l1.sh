@@ -16,11 +16,14 @@ set -euo pipefail
 
 meta=${L1_KERNEL_META:-linux-image-6.12-amd64}
 
-# "linux-image-6.12.117+deb12-amd64" from the meta-package's Depends.
+# "linux-image-6.12.117+deb12-amd64" from the meta-package's Depends;
+# nothing if apt-cache does not know the meta-package (yet).
 real_image_pkg() {
-	apt-cache show "$meta" 2>/dev/null |
-		sed -n 's/^Depends: *//p' | head -n 1 | tr ',' '\n' |
-		sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -n 1
+	local show
+
+	show=$(apt-cache show "$meta" 2> /dev/null || true)
+	sed -n 's/^Depends: *//p' <<<"$show" | sed -n 1p | tr ',' '\n' |
+		sed -n 's/^ *\(linux-image-[0-9][^ ]*\).*/\1/p' | sed -n 1p
 }
 
 resolve_pkg() {
@@ -37,7 +40,7 @@ resolve_pkg() {
 
 # Download and unpack PKG into DEST (once).
 unpack_pkg() {
-	local pkg=$1 dest=$2 tmp
+	local pkg=$1 dest=$2 tmp deb
 	[ -e "$dest/.unpacked" ] && return 0
 	tmp=$(mktemp -d "$RIG_CACHE/dl.XXXXXX")
 	step "downloading $pkg"
@@ -45,7 +48,10 @@ unpack_pkg() {
 	step "unpacking $pkg into $dest"
 	rm -rf "$dest"
 	mkdir -p "$dest"
-	dpkg-deb -x "$tmp"/*.deb "$dest"
+	for deb in "$tmp"/*.deb; do
+		[ -f "$deb" ] || die "apt-get download left no .deb for $pkg"
+		dpkg-deb -x "$deb" "$dest"
+	done
 	rm -rf "$tmp"
 	touch "$dest/.unpacked"
 }

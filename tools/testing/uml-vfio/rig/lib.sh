@@ -24,14 +24,29 @@ ensure_pkgs() {
 	fi
 }
 
+# load_l1_kernel: sets L1_KVER, L1_VMLINUZ and L1_MODDIR (fetch-l1.sh
+# fetches the L1 kernel into the cache if needed).
+load_l1_kernel() {
+	local vars
+
+	vars=$("$RIG_DIR/fetch-l1.sh") || die "fetch-l1.sh failed (exit $?): no L1 kernel"
+	eval "$vars"
+	if [ -z "${L1_KVER:-}" ] || [ ! -f "${L1_VMLINUZ:-}" ] || [ ! -d "${L1_MODDIR:-}" ]; then
+		die "fetch-l1.sh printed no usable L1 kernel: $vars"
+	fi
+}
+
 # The static busybox from busybox-static.
 host_busybox() {
 	local b
 	for b in /bin/busybox /usr/bin/busybox; do
-		if [ -x "$b" ] && file -L "$b" | grep -q 'statically linked'; then
+		[ -x "$b" ] || continue
+		case $(file -L "$b") in
+		*"statically linked"*)
 			echo "$b"
 			return 0
-		fi
+			;;
+		esac
 	done
 	die "no static busybox found (package busybox-static)"
 }

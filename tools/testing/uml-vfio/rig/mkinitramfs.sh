@@ -151,7 +151,7 @@ main() {
 	ensure_pkgs "to build the L1 initramfs" busybox-static cpio kmod xz-utils zstd file
 	ensure_pkgs "to build the static vfio-reopen helper" gcc libc6-dev
 	quiet_step "getting the L1 kernel (fetch-l1.sh)"
-	eval "$("$RIG_DIR/fetch-l1.sh")"
+	load_l1_kernel
 	STAGE=$(mktemp -d /tmp/uml-vfio-initramfs.XXXXXX)
 	step "staging busybox, /init and the L1 kernel's modules ($L1_KVER)"
 	install_busybox "$STAGE"

@@ -22,7 +22,8 @@
 # hubport hub (plus one device-less port) with no host backend. Disk images are fresh sparse files.
 # Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or status=done:
 # a script job ran to its end; or the job is interactive), 1 otherwise,
-# with a message on stderr that names the step that failed.
+# with a message on stderr that names the step that failed. LOG exists
+# whatever happens.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -160,6 +161,9 @@ main() {
 	UML=${UML:-}
 	UML_ROOT=${UML_ROOT:-}
 	L1_EXTRA=${L1_EXTRA:-}
+	# The callers read LOG whatever happens.
+	mkdir -p "$(dirname "$out")"
+	: > "$out"
 	if [ -n "${RIG_DEVICES:-}" ]; then
 		# shellcheck source=/dev/null
 		. "$RIG_DEVICES"
@@ -171,9 +175,9 @@ main() {
 	uml|shell) [ -n "$UML" ] || die "job $job needs a UML binary (UML=PATH)" ;;
 	esac
 	ensure_pkgs "to run the L1 guest" qemu-system-x86
-	mkdir -p "$RIG_CACHE" "$(dirname "$out")"
+	mkdir -p "$RIG_CACHE"
 	quiet_step "getting the L1 kernel (fetch-l1.sh)"
-	eval "$("$RIG_DIR/fetch-l1.sh")"
+	load_l1_kernel
 	get_initramfs
 	quiet_step "making the disk images"
 	make_disks

@@ -48,7 +48,7 @@ candidates() {
 pick() {
 	local all
 	all=$(candidates)
-	if echo "$all" | grep -q "^trixie-backports $pin linux-source-7.3\$"; then
+	if [ -n "$(awk -v v="$pin" '$1 == "trixie-backports" && $2 == v && $3 == "linux-source-7.3"' <<<"$all")" ]; then
 		echo "linux-source-7.3 $pin"
 		return
 	fi
@@ -65,8 +65,28 @@ pick() {
 	die "no linux-source-7.* in trixie-backports or sid"
 }
 
+# download PKG VER: sets DEB to the .deb in $apt_dir/archives (downloaded
+# once).
+download() {
+	local pkg=$1 ver=$2
+
+	DEB=$apt_dir/archives/${pkg}_${ver//:/%3a}_all.deb
+	if [ ! -f "$DEB" ]; then
+		step "downloading $pkg=$ver"
+		# shellcheck disable=SC2046
+		(cd "$apt_dir/archives" && apt-get -q $(apt_opts) download "$pkg=$ver" >&2)
+	fi
+	[ -f "$DEB" ] || die "apt-get download left no $DEB"
+}
+
+# first GLOB...: the first path the glob matched; an error if none.
+first() {
+	[ -e "$1" ] || die "no file matches $1"
+	echo "$1"
+}
+
 main() {
-	local pkg ver deb tree
+	local pkg ver tree choice tarball
 	mkdir -p "$cache"
 	if [ -f "$cache/base-version" ] && [ -d "$(cat "$cache/base-dir" 2>/dev/null)" ]; then
 		cat "$cache/base-dir"
@@ -74,26 +94,20 @@ main() {
 	fi
 	setup_apt
 	step "choosing linux-source (pinned: linux-source-7.3=$pin)"
-	read -r pkg ver < <(pick)
-	deb=$(ls "$apt_dir"/archives/"${pkg}_${ver//:/%3a}"_*.deb 2>/dev/null | head -n 1 || true)
-	if [ -z "$deb" ]; then
-		step "downloading $pkg=$ver"
-		# shellcheck disable=SC2046
-		(cd "$apt_dir/archives" && apt-get -q $(apt_opts) download "$pkg=$ver" >&2)
-		deb=$(ls "$apt_dir"/archives/"${pkg}"_*.deb | head -n 1)
-	fi
-	step "unpacking $deb"
+	choice=$(pick)
+	read -r pkg ver <<<"$choice"
+	download "$pkg" "$ver"
+	step "unpacking $DEB"
 	rm -rf "$cache/deb"
-	dpkg-deb -x "$deb" "$cache/deb"
-	local tarball
-	tarball=$(ls "$cache"/deb/usr/src/linux-source-*.tar.* | head -n 1)
+	dpkg-deb -x "$DEB" "$cache/deb"
+	tarball=$(first "$cache"/deb/usr/src/linux-source-*.tar.*)
 	tree=$cache/src
 	rm -rf "$tree" "$tree.tmp"
 	mkdir -p "$tree.tmp"
 	step "extracting $(basename "$tarball")"
 	tar -C "$tree.tmp" -xf "$tarball"
 	quiet_step "moving the tree to $tree"
-	mv "$tree.tmp"/linux-source-* "$tree"
+	mv "$(first "$tree.tmp"/linux-source-*)" "$tree"
 	rm -rf "$tree.tmp" "$cache/deb"
 	echo "$pkg $ver" > "$cache/base-version"
 	echo "$tree" > "$cache/base-dir"

@@ -73,13 +73,13 @@ apply_patch() {
 	fi
 }
 
-# Our files and patches, in the order of their numbers.
+# Our files and patches, in the order of their numbers (the glob sorts).
 apply_project() {
 	local f
 
 	step "applying the project's commits to $tree"
 	git -C "$tree" reset -q --hard refs/tags/stripped
-	for f in $(ls "$patches"/*.msg "$patches"/*.patch | LC_ALL=C sort); do
+	for f in "$patches"/*; do
 		case $f in
 		*.msg) commit_owned "$f" ;;
 		*.patch) apply_patch "$f" ;;
