@@ -171,10 +171,13 @@ run_boot() {
 	local n=$1 log=$OUT/logs/l1-boot$1.log pid rc=0 seen=0 line
 
 	rm -f "$log"
+	# The rig's steps (a first run builds the initramfs) on our output;
+	# its progress during the boot is ours, from the log.
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
 	RIG_APPEND="no_timer_check rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
-		"$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
+	RIG_BOOT_PROGRESS=0 PROGRESS_FD=3 PROGRESS_PREFIX="bench: " \
+		"$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" 3>&1 > /dev/null 2> "$log.err" &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null; do
 		sleep 3

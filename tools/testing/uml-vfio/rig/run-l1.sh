@@ -18,6 +18,10 @@
 #   UML_ARGS="..."  appended to UML's command line
 #   RIG_APPEND="..." appended to L1's kernel command line (rig.pass=...,
 #                   rig.uml_timeout=..., rig.uml_mem=...)
+#   RIG_BOOT_PROGRESS=SECONDS  while L1 runs a non-interactive job, say
+#                   every SECONDS (default 60; 0: never) how long it has
+#                   run and its last rig line
+#   PROGRESS_FD=N   where the steps and progress go (../scripts/lib.sh)
 # Devices: 2x nvme, 1x virtio-blk, 2x virtio-net + 1x e1000e on one
 # hubport hub (plus one device-less port) with no host backend. Disk images are fresh sparse files.
 # Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or status=done:
@@ -120,6 +124,25 @@ qemu_devices() {
 	echo "-netdev hubport,id=sink,hubid=0"
 }
 
+# The lines of L1's console that say how far a job has got.
+MARKS='^(RIG-(TIME|PEER|UML-BEGIN|UML-END|ERROR|RESULT)|UML-TEST-BEGIN|FAULT-CASE-BEGIN|BENCH-PROGRESS)'
+
+# watch_boot LOG EVERY TIMEOUT: (in the background) every EVERY seconds,
+# how long L1 has run and the last of its MARKS lines so far.
+watch_boot() {
+	local log=$1 every=$2 secs=$3 start=$SECONDS sleeper='' last
+
+	trap '[ -z "$sleeper" ] || kill "$sleeper" 2> /dev/null; exit 0' TERM
+	while kill -0 $$ 2> /dev/null; do
+		sleep "$every" &
+		sleeper=$!
+		wait "$sleeper" || true
+		sleeper=
+		last=$(grep -a -E "$MARKS" "$log" 2> /dev/null | tail -n 1 | tr -d '\r' || true)
+		say "L1 has run $(mmss $((SECONDS - start))) (timeout $(mmss "$secs"))${last:+; last: ${last:0:100}}"
+	done
+}
+
 # The job's result: 0 if LOG's RIG-RESULT line says pass (or done).
 check_result() {
 	local out=$1 result
@@ -156,7 +179,7 @@ cleanup() {
 
 main() {
 	[ $# -ge 2 ] || usage
-	local job=$1 out=$2 secs=${3:-900} start
+	local job=$1 out=$2 secs=${3:-900} start every=${RIG_BOOT_PROGRESS:-60}
 	QEMU_RC=0
 	UML=${UML:-}
 	UML_ROOT=${UML_ROOT:-}
@@ -189,7 +212,12 @@ main() {
 		return 0
 		;;
 	esac
+	if [ "$every" -gt 0 ]; then
+		watch_boot "$out" "$every" "$secs" &
+		PROGRESS_PID=$!
+	fi
 	run_qemu "$job" "$secs" stdio < /dev/null | tee "$out" || QEMU_RC=$?
+	progress_stop
 	log "QEMU exited with $QEMU_RC after $((SECONDS - start)) s"
 	check_result "$out"
 }

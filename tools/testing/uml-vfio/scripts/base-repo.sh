@@ -48,7 +48,14 @@ PY
 	git add -f "$drv/Kconfig" "$drv/Makefile"
 }
 
+# Objects git has written so far (loose, one per new file content).
+count_objects() {
+	find "$repo/.git/objects" -type f | wc -l
+}
+
 main() {
+	local files
+
 	if git -C "$repo" rev-parse -q --verify stripped >/dev/null 2>&1; then
 		echo "$repo"
 		return
@@ -60,10 +67,16 @@ main() {
 	git config core.bigFileThreshold 16m
 	git config gc.auto 0
 	git config core.compression 1
-	step "copying the files of $src"
+	files=$(count_files "$src")
+	step "copying the $files files of $src"
+	progress_watch copying "$files" files count_files "$repo"
 	cp -a "$src/." .
+	progress_stop
+	# Identical files make one object: the total is an upper bound.
 	step "adding them to git"
+	progress_watch "git add" "~$files" objects count_objects
 	git add -A -f .
+	progress_stop
 	step "committing the pristine base"
 	git_id commit -q -m "Linux $ver (Debian $pkg)" \
 		-m "Pristine tree unpacked from Debian's $pkg=$ver."

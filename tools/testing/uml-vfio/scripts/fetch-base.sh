@@ -74,9 +74,43 @@ download() {
 	if [ ! -f "$DEB" ]; then
 		step "downloading $pkg=$ver"
 		# shellcheck disable=SC2046
-		(cd "$apt_dir/archives" && apt-get -q $(apt_opts) download "$pkg=$ver" >&2)
+		(cd "$apt_dir/archives" &&
+		 apt-get -q $(apt_opts) -o APT::Status-Fd=3 download "$pkg=$ver" 3>&1 >&2 |
+			apt_progress "downloading $pkg")
 	fi
 	[ -f "$DEB" ] || die "apt-get download left no $DEB"
+}
+
+# tar_progress WHAT MB: a filter for tar's checkpoint lines ("tar:
+# checkpoint RECORDS", 10 KiB records) of an archive of MB MiB; passes
+# tar's other messages on.
+tar_progress() {
+	local what=$1 total=$2 line
+
+	progress_begin
+	while IFS= read -r line; do
+		case $line in
+		"tar: checkpoint "*) progress "$what" $((${line#tar: checkpoint } * 10 / 1024)) "$total" MiB ;;
+		*) echo "$line" >&2 ;;
+		esac
+	done
+	progress_end
+}
+
+# extract TARBALL DIR, with progress: a checkpoint every 1% of the
+# uncompressed size that xz reports.
+extract() {
+	local tarball=$1 dir=$2 bytes records
+
+	bytes=$(xz --robot --list "$tarball" 2> /dev/null | awk '$1 == "totals" { print $5 }' || true)
+	records=$(((${bytes:-0} + 10239) / 10240))
+	step "extracting $(basename "$tarball")"
+	if [ "$records" -lt 100 ]; then
+		tar -C "$dir" -xf "$tarball"
+		return
+	fi
+	tar -C "$dir" --checkpoint=$((records / 100)) --checkpoint-action='echo=checkpoint %u' \
+		-xf "$tarball" 2>&1 >/dev/null | tar_progress "extracting" $((bytes / 1048576))
 }
 
 # first GLOB...: the first path the glob matched; an error if none.
@@ -104,8 +138,7 @@ main() {
 	tree=$cache/src
 	rm -rf "$tree" "$tree.tmp"
 	mkdir -p "$tree.tmp"
-	step "extracting $(basename "$tarball")"
-	tar -C "$tree.tmp" -xf "$tarball"
+	extract "$tarball" "$tree.tmp"
 	quiet_step "moving the tree to $tree"
 	mv "$(first "$tree.tmp"/linux-source-*)" "$tree"
 	rm -rf "$tree.tmp" "$cache/deb"

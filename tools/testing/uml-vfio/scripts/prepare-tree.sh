@@ -40,10 +40,15 @@ stamp() {
 }
 
 clone_tree() {
+	local files
+
 	step "cloning $base into $tree"
 	git clone -q --shared --no-checkout "$base" "$tree"
-	step "checking out its files"
+	files=$(git -C "$tree" ls-tree -r --name-only refs/tags/stripped | wc -l)
+	step "checking out its $files files"
+	progress_watch "checkout" "$files" files count_files "$tree"
 	git -C "$tree" checkout -q -B uml-vfio refs/tags/stripped
+	progress_stop
 }
 
 # Commits the owned files under the paths a .msg names ("# files: ...").
