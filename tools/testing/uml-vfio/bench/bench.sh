@@ -102,33 +102,21 @@ upstream() {
 	say "upstream: $bin (untouched tag base, same config fragment)"
 }
 
-# Debian's headers for L1's kernel, unpacked into the cache (never installed).
+# Debian's headers for L1's kernel (the pinned version, through the rig's
+# private apt setup: rig/fetch-l1.sh), unpacked into the cache (never
+# installed).
 l1_module() {
-	local vars dir pkgs tmp kdir key d
+	local vars dir kdir key
 
 	vars=$("$T/rig/fetch-l1.sh") || die "rig/fetch-l1.sh failed (exit $?)"
 	eval "$vars"
 	dir=$BC/l1-headers/$L1_KVER
 	kdir=$dir/usr/src/linux-headers-$L1_KVER
-	if [ ! -e "$dir/.unpacked" ]; then
-		pkgs=$(apt-cache depends "linux-headers-$L1_KVER" |
-			sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ ]*\)$/\1/p')
-		say "fetching linux-headers-$L1_KVER $(echo "$pkgs" | tr '\n' ' ')"
-		mkdir -p "$BC"
-		tmp=$(mktemp -d "$BC/dl.XXXXXX")
-		# shellcheck disable=SC2086
-		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "linux-headers-$L1_KVER" $pkgs) > /dev/null
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		for d in "$tmp"/*.deb; do
-			dpkg-deb -x "$d" "$dir"
-		done
-		rm -rf "$tmp"
-		# Its Makefile includes the common headers by absolute path.
-		sed -i "s|^include /usr/src/|include $dir/usr/src/|" "$kdir/Makefile"
-		touch "$dir/.unpacked"
-	fi
-	key="$(src_key) $L1_KVER"
+	say "L1 kernel $L1_KVER ($L1_VERSION): its headers in $dir"
+	"$T/rig/fetch-l1.sh" headers "$dir" || die "fetching the headers of L1's kernel failed"
+	# Its Makefile includes the common headers by absolute path.
+	sed -i "s|^include /usr/src/|include $dir/usr/src/|" "$kdir/Makefile"
+	key="$(src_key) $L1_KVER $L1_VERSION"
 	if [ "$(cat "$BC/modules/l1/.key" 2>/dev/null)" != "$key" ]; then
 		# No pahole here: skip BTF for the module.
 		build_module "$BC/modules/l1" -C "$kdir" CONFIG_DEBUG_INFO_BTF_MODULES=

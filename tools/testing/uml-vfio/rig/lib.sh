@@ -24,8 +24,8 @@ ensure_pkgs() {
 	fi
 }
 
-# load_l1_kernel: sets L1_KVER, L1_VMLINUZ and L1_MODDIR (fetch-l1.sh
-# fetches the L1 kernel into the cache if needed).
+# load_l1_kernel: sets L1_KVER, L1_VERSION, L1_VMLINUZ and L1_MODDIR
+# (fetch-l1.sh fetches the pinned L1 kernel into the cache if needed).
 load_l1_kernel() {
 	local vars
 

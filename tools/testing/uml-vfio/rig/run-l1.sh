@@ -22,6 +22,8 @@
 #                   every SECONDS (default 60; 0: never) how long it has
 #                   run and its last rig line
 #   PROGRESS_FD=N   where the steps and progress go (../scripts/lib.sh)
+#   L1_KERNEL_VERSION  the L1 kernel to use instead of the pinned one
+#                   (fetch-l1.sh)
 # Devices: 2x nvme, 1x virtio-blk, 2x virtio-net + 1x e1000e on one
 # hubport hub (plus one device-less port) with no host backend. Disk images are fresh sparse files.
 # Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or status=done:
@@ -39,7 +41,7 @@ usage() { die "usage: run-l1.sh JOB LOG [TIMEOUT_SECONDS]"; }
 # Hash of everything that goes into the initramfs.
 initramfs_key() {
 	{
-		echo "$L1_KVER"
+		echo "$L1_KVER $L1_VERSION"
 		cat "$RIG_DIR"/lib.sh "$RIG_DIR"/mkinitramfs.sh "$RIG_DIR"/l1-init.sh \
 			"$RIG_DIR"/vfio-reopen.c
 		[ -z "$UML" ] || sha256sum < "$UML"
@@ -204,7 +206,7 @@ main() {
 	get_initramfs
 	quiet_step "making the disk images"
 	make_disks
-	quiet_step "booting L1 (job=$job, timeout ${secs} s, log $out)"
+	quiet_step "booting L1 (job=$job, kernel $L1_KVER, timeout ${secs} s, log $out)"
 	start=$SECONDS
 	case $job in
 	shell|l1shell)
