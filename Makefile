@@ -6,6 +6,8 @@
 # fresh clone reuses them.
 
 CACHE ?= $(or $(UML_VFIO_CACHE),$(HOME)/.cache/uml-vfio)
+# Every script (the rig's, the tests', the benchmark's) uses this cache.
+export UML_VFIO_CACHE := $(CACHE)
 BASE_VERSION ?= 7.3.4-1~bpo13+1
 # The L1 kernel of the rig is pinned in tools/testing/uml-vfio/rig/fetch-l1.sh;
 # L1_KERNEL_VERSION=VERSION (a linux-image-6.12 of bookworm) overrides it.
