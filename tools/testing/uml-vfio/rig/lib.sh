@@ -18,9 +18,10 @@ ensure_pkgs() {
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	step "installing ${missing[*]} ($why)"
-	if ! apt-get install -y -q "${missing[@]}" >&2; then
+	# Wait for another apt that holds the lock instead of failing.
+	if ! apt-get install -y -q -o DPkg::Lock::Timeout=600 "${missing[@]}" >&2; then
 		apt-get update -q >&2
-		apt-get install -y -q "${missing[@]}" >&2
+		apt-get install -y -q -o DPkg::Lock::Timeout=600 "${missing[@]}" >&2
 	fi
 }
 
