@@ -14,5 +14,10 @@ export LOGS=$BUILD/$2
 
 rm -rf "$TAP_DIR" "$LOGS"
 mkdir -p "$TAP_DIR" "$LOGS"
+# The steps and progress of the build and rig scripts the tests run (see
+# scripts/lib.sh) go to the TAP output as comments, whatever the tests do
+# with those scripts' output.
+exec 9>&1
+export PROGRESS_FD=9 PROGRESS_PREFIX='# '
 # shellcheck source=lib.sh
 . "$T/lib.sh"

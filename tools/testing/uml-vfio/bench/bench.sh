@@ -105,32 +105,21 @@ upstream() {
 	say "upstream: $bin (untouched tag base, same config fragment)"
 }
 
-# Debian's headers for L1's kernel, unpacked into the cache (never installed).
+# Debian's headers for L1's kernel (the pinned version, through the rig's
+# private apt setup: rig/fetch-l1.sh), unpacked into the cache (never
+# installed).
 l1_module() {
-	local dir pkgs tmp kdir key d
+	local vars dir kdir key
 
-	eval "$("$T/rig/fetch-l1.sh")"
+	vars=$("$T/rig/fetch-l1.sh") || die "rig/fetch-l1.sh failed (exit $?)"
+	eval "$vars"
 	dir=$BC/l1-headers/$L1_KVER
 	kdir=$dir/usr/src/linux-headers-$L1_KVER
-	if [ ! -e "$dir/.unpacked" ]; then
-		pkgs=$(apt-cache depends "linux-headers-$L1_KVER" |
-			sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ ]*\)$/\1/p')
-		say "fetching linux-headers-$L1_KVER $(echo "$pkgs" | tr '\n' ' ')"
-		mkdir -p "$BC"
-		tmp=$(mktemp -d "$BC/dl.XXXXXX")
-		# shellcheck disable=SC2086
-		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "linux-headers-$L1_KVER" $pkgs) > /dev/null
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		for d in "$tmp"/*.deb; do
-			dpkg-deb -x "$d" "$dir"
-		done
-		rm -rf "$tmp"
-		# Its Makefile includes the common headers by absolute path.
-		sed -i "s|^include /usr/src/|include $dir/usr/src/|" "$kdir/Makefile"
-		touch "$dir/.unpacked"
-	fi
-	key="$(src_key) $L1_KVER"
+	say "L1 kernel $L1_KVER ($L1_VERSION): its headers in $dir"
+	"$T/rig/fetch-l1.sh" headers "$dir" || die "fetching the headers of L1's kernel failed"
+	# Its Makefile includes the common headers by absolute path.
+	sed -i "s|^include /usr/src/|include $dir/usr/src/|" "$kdir/Makefile"
+	key="$(src_key) $L1_KVER $L1_VERSION"
 	if [ "$(cat "$BC/modules/l1/.key" 2>/dev/null)" != "$key" ]; then
 		# No pahole here: skip BTF for the module.
 		build_module "$BC/modules/l1" -C "$kdir" CONFIG_DEBUG_INFO_BTF_MODULES=
@@ -176,11 +165,14 @@ run_boot() {
 	local n=$1 log=$OUT/logs/l1-boot$1.log pid rc=0 seen=0 line death= end=0
 
 	rm -f "$log"
-	# Its own process group, so that QEMU goes with it if L1 hangs.
+	# Its own process group, so that QEMU goes with it if L1 hangs. The
+	# rig's steps (a first run builds the initramfs) on our output; its
+	# progress during the boot is ours, from the log.
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
 	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
-		setsid "$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
+	RIG_BOOT_PROGRESS=0 PROGRESS_FD=3 PROGRESS_PREFIX="bench: " \
+		setsid "$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" 3>&1 > /dev/null 2> "$log.err" &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null; do
 		sleep 3

@@ -28,6 +28,11 @@ UML_ROOT=
 L1_EXTRA=
 STAGE=
 
+cleanup() {
+	[ -z "$STAGE" ] || rm -rf "$STAGE"
+	[ -z "$OUT" ] || rm -f "$OUT.tmp"
+}
+
 usage() { die "usage: mkinitramfs.sh OUT.cpio.gz [--uml UML_BINARY] [--uml-root DIR] [--l1-extra DIR]"; }
 
 parse_args() {
@@ -74,8 +79,10 @@ add_modules() {
 build_reopen() {
 	local bin=$RIG_CACHE/vfio-reopen src=$RIG_DIR/vfio-reopen.c
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		step "building the static vfio-reopen helper"
 		mkdir -p "$RIG_CACHE"
-		gcc -static -O2 -Wall -o "$bin" "$src"
+		gcc -static -O2 -Wall -o "$bin.tmp" "$src"
+		mv "$bin.tmp" "$bin"
 	fi
 	cp "$bin" "$STAGE/bin/vfio-reopen"
 }
@@ -120,6 +127,7 @@ add_uml_libs() {
 }
 
 add_uml() {
+	step "adding UML ($UML) and its libraries"
 	mkdir -p "$STAGE/uml"
 	if [ "${RIG_NO_STRIP:-0}" = 1 ]; then
 		cp "$UML" "$STAGE/uml/linux"
@@ -130,6 +138,7 @@ add_uml() {
 }
 
 pack() {
+	step "packing $OUT"
 	mkdir -p "$(dirname "$OUT")"
 	(cd "$STAGE" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 		gzip -1 > "$OUT.tmp"
@@ -141,9 +150,10 @@ main() {
 	parse_args "$@"
 	ensure_pkgs "to build the L1 initramfs" busybox-static cpio kmod xz-utils zstd file
 	ensure_pkgs "to build the static vfio-reopen helper" gcc libc6-dev
-	eval "$("$RIG_DIR/fetch-l1.sh")"
+	quiet_step "getting the L1 kernel (fetch-l1.sh)"
+	load_l1_kernel
 	STAGE=$(mktemp -d /tmp/uml-vfio-initramfs.XXXXXX)
-	trap 'rm -rf "$STAGE"' EXIT
+	step "staging busybox, /init and the L1 kernel's modules ($L1_KVER)"
 	install_busybox "$STAGE"
 	mkdir -p "$STAGE/proc" "$STAGE/sys" "$STAGE/dev" "$STAGE/tmp"
 	install -m 755 "$RIG_DIR/l1-init.sh" "$STAGE/init"
@@ -152,6 +162,7 @@ main() {
 	# For rig.job=script: load_modules extra
 	add_modules extra "${RIG_L1_MODULES:-}"
 	build_reopen
+	quiet_step "staging UML's root"
 	add_uml_root
 	[ -z "$UML" ] || add_uml
 	if [ -n "$L1_EXTRA" ]; then

@@ -18,10 +18,18 @@
 #   UML_ARGS="..."  appended to UML's command line
 #   RIG_APPEND="..." appended to L1's kernel command line (rig.pass=...,
 #                   rig.uml_timeout=..., rig.uml_mem=...)
+#   RIG_BOOT_PROGRESS=SECONDS  while L1 runs a non-interactive job, say
+#                   every SECONDS (default 60; 0: never) how long it has
+#                   run and its last rig line
+#   PROGRESS_FD=N   where the steps and progress go (../scripts/lib.sh)
+#   L1_KERNEL_VERSION  the L1 kernel to use instead of the pinned one
+#                   (fetch-l1.sh)
 # Devices: 2x nvme, 1x virtio-blk, 2x virtio-net + 1x e1000e on one
 # hubport hub (plus one device-less port) with no host backend. Disk images are fresh sparse files.
-# Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or the job is
-# interactive), 1 otherwise.
+# Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or status=done:
+# a script job ran to its end; or the job is interactive), 1 otherwise,
+# with a message on stderr that names the step that failed. LOG exists
+# whatever happens.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -33,7 +41,7 @@ usage() { die "usage: run-l1.sh JOB LOG [TIMEOUT_SECONDS]"; }
 # Hash of everything that goes into the initramfs.
 initramfs_key() {
 	{
-		echo "$L1_KVER"
+		echo "$L1_KVER $L1_VERSION"
 		cat "$RIG_DIR"/lib.sh "$RIG_DIR"/mkinitramfs.sh "$RIG_DIR"/l1-init.sh \
 			"$RIG_DIR"/vfio-reopen.c
 		[ -z "$UML" ] || sha256sum < "$UML"
@@ -46,25 +54,38 @@ initramfs_key() {
 	} | sha256sum | cut -c1-16
 }
 
-# Keep the newest few initramfs images.
+# Keep the newest few initramfs images. A first run has none: the glob
+# then matches nothing, which must not fail.
 prune_initramfs() {
+	local images=() f
+
+	for f in "$RIG_CACHE"/initramfs-*.cpio.gz; do
+		[ ! -e "$f" ] || images+=("$f")
+	done
+	[ ${#images[@]} -gt 4 ] || return 0
 	# shellcheck disable=SC2012
-	ls -t "$RIG_CACHE"/initramfs-*.cpio.gz 2>/dev/null | tail -n +5 | xargs -r rm -f
+	ls -t "${images[@]}" | tail -n +5 | while read -r f; do
+		rm -f "$f"
+	done
 }
 
 # Sets INITRD, building it if the cache has no copy for these inputs.
 get_initramfs() {
 	local args=()
+
+	quiet_step "looking for a cached initramfs"
 	INITRD=$RIG_CACHE/initramfs-$(initramfs_key).cpio.gz
 	if [ -s "$INITRD" ]; then
 		log "cached $INITRD"
 		touch "$INITRD"
 		return 0
 	fi
+	quiet_step "pruning old initramfs images in $RIG_CACHE"
 	prune_initramfs
 	[ -z "$UML" ] || args+=(--uml "$UML")
 	[ -z "$UML_ROOT" ] || args+=(--uml-root "$UML_ROOT")
 	[ -z "$L1_EXTRA" ] || args+=(--l1-extra "$L1_EXTRA")
+	step "building the L1 initramfs $(basename "$INITRD") (first run with these inputs)"
 	"$RIG_DIR/mkinitramfs.sh" "$INITRD" "${args[@]}"
 }
 
@@ -105,6 +126,38 @@ qemu_devices() {
 	echo "-netdev hubport,id=sink,hubid=0"
 }
 
+# The lines of L1's console that say how far a job has got.
+MARKS='^(RIG-(TIME|PEER|UML-BEGIN|UML-END|ERROR|RESULT)|UML-TEST-BEGIN|FAULT-CASE-BEGIN|BENCH-PROGRESS)'
+
+# watch_boot LOG EVERY TIMEOUT: (in the background) every EVERY seconds,
+# how long L1 has run and the last of its MARKS lines so far.
+watch_boot() {
+	local log=$1 every=$2 secs=$3 start=$SECONDS sleeper='' last
+
+	trap '[ -z "$sleeper" ] || kill "$sleeper" 2> /dev/null; exit 0' TERM
+	while kill -0 $$ 2> /dev/null; do
+		sleep "$every" &
+		sleeper=$!
+		wait "$sleeper" || true
+		sleeper=
+		last=$(grep -a -E "$MARKS" "$log" 2> /dev/null | tail -n 1 | tr -d '\r' || true)
+		say "L1 has run $(mmss $((SECONDS - start))) (timeout $(mmss "$secs"))${last:+; last: ${last:0:100}}"
+	done
+}
+
+# The job's result: 0 if LOG's RIG-RESULT line says pass (or done).
+check_result() {
+	local out=$1 result
+
+	quiet_step "reading the RIG-RESULT line of $out"
+	result=$(grep -a '^RIG-RESULT: ' "$out" | tr -d '\r' | tail -n 1 || true)
+	case $result in
+	*" status=pass"* | *" status=done"*) return 0 ;;
+	"") die "L1 printed no RIG-RESULT line (QEMU exit $QEMU_RC; 124: timeout): $out" ;;
+	*) die "L1's job failed: $result" ;;
+	esac
+}
+
 # run_qemu JOB TIMEOUT SERIAL: QEMU's stdout is L1's serial console.
 run_qemu() {
 	local job=$1 secs=$2 serial=$3 append
@@ -121,12 +174,21 @@ run_qemu() {
 		$(qemu_devices)
 }
 
+DISKS=
+cleanup() {
+	[ -z "$DISKS" ] || rm -rf "$DISKS"
+}
+
 main() {
 	[ $# -ge 2 ] || usage
-	local job=$1 out=$2 secs=${3:-900} rc=0 start
+	local job=$1 out=$2 secs=${3:-900} start every=${RIG_BOOT_PROGRESS:-60}
+	QEMU_RC=0
 	UML=${UML:-}
 	UML_ROOT=${UML_ROOT:-}
 	L1_EXTRA=${L1_EXTRA:-}
+	# The callers read LOG whatever happens.
+	mkdir -p "$(dirname "$out")"
+	: > "$out"
 	if [ -n "${RIG_DEVICES:-}" ]; then
 		# shellcheck source=/dev/null
 		. "$RIG_DEVICES"
@@ -138,24 +200,28 @@ main() {
 	uml|shell) [ -n "$UML" ] || die "job $job needs a UML binary (UML=PATH)" ;;
 	esac
 	ensure_pkgs "to run the L1 guest" qemu-system-x86
-	mkdir -p "$RIG_CACHE" "$(dirname "$out")"
-	eval "$("$RIG_DIR/fetch-l1.sh")"
+	mkdir -p "$RIG_CACHE"
+	quiet_step "getting the L1 kernel (fetch-l1.sh)"
+	load_l1_kernel
 	get_initramfs
+	quiet_step "making the disk images"
 	make_disks
-	trap 'rm -rf "$DISKS"' EXIT
-	log "booting L1 (job=$job, timeout ${secs}s, log $out)"
-	start=$(date +%s)
+	quiet_step "booting L1 (job=$job, kernel $L1_KVER, timeout ${secs} s, log $out)"
+	start=$SECONDS
 	case $job in
 	shell|l1shell)
-		run_qemu "$job" "$secs" mon:stdio | tee "$out" || rc=$?
+		run_qemu "$job" "$secs" mon:stdio | tee "$out" || QEMU_RC=$?
 		return 0
 		;;
-	*)
-		run_qemu "$job" "$secs" stdio < /dev/null | tee "$out" || rc=$?
-		;;
 	esac
-	log "QEMU exited with $rc after $(($(date +%s) - start)) s"
-	grep -q '^RIG-RESULT: .*status=pass' "$out"
+	if [ "$every" -gt 0 ]; then
+		watch_boot "$out" "$every" "$secs" &
+		PROGRESS_PID=$!
+	fi
+	run_qemu "$job" "$secs" stdio < /dev/null | tee "$out" || QEMU_RC=$?
+	progress_stop
+	log "QEMU exited with $QEMU_RC after $((SECONDS - start)) s"
+	check_result "$out"
 }
 
 main "$@"

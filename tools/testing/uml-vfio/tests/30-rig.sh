@@ -118,7 +118,7 @@ check_mapping() {
 check_params() {
 	local got
 
-	got=$(grep -a '^UML-PARAMS ' "$LOG" | tr -d '\r' | head -n 1)
+	got=$(grep -a '^UML-PARAMS ' "$LOG" | tr -d '\r' | sed -n 1p || true)
 	if [ "$got" = "UML-PARAMS $1" ]; then
 		pass "$MODE driver switches are $1"
 	else

@@ -19,6 +19,7 @@ NAME="fault 6: debug UML (KASAN, lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS)"
 REPORTS='BUG: KASAN|KASAN:|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|bad unlock balance|suspicious RCU usage|BUG: sleeping function|BUG: scheduling while atomic|ODEBUG:|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|list_add corruption|list_del corruption|'"$BAD_LINES"
 
 count_tried fault
+echo "# debug: building $DOUT (a few minutes from a warm ccache)"
 if ! "$FAULTS/build-debug.sh" "$TREE" "$DOUT" > "$LOGS/debug-build.log" 2>&1; then
 	fail "$NAME: build" "build-debug.sh failed" "$LOGS/debug-build.log"
 	exit 0
