@@ -3,6 +3,10 @@
 # Sourced by the test runners: the paths every test script uses, and a
 # fresh TAP counter and log directory. Usage: . env.sh TAP_SUBDIR LOG_SUBDIR
 
+if [ $# -ne 2 ] || [ -z "$1" ] || [ -z "$2" ]; then
+	echo "usage: . env.sh TAP_SUBDIR LOG_SUBDIR (both under build/, emptied)" >&2
+	return 2
+fi
 T=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$T/../../.." && pwd)
 export TOP T
