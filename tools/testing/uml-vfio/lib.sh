@@ -63,7 +63,7 @@ UML_TMP=$BUILD/uml-tmp
 local_uml_args() {
 	mkdir -p "$UML_TMP"
 	LOCAL_UML_ARGS=(uml_dir="$UML_TMP" root=/dev/root rootfstype=hostfs
-		hostfs="$1" rw init=/init con=null con0=null,fd:1 ssl=null)
+		hostfs="$1" rw init=/init con=null con0=null,fd:1)
 }
 
 # Lines that no run may print.

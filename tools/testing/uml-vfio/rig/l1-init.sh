@@ -211,7 +211,7 @@ run_uml() {
 	mkdir -p /dev/shm/uml
 	set -- mem="$(cmdline_opt rig.uml_mem 256M)" root=/dev/root rootfstype=hostfs \
 		hostfs=/uml-root rw init=/init uml_dir=/dev/shm/uml \
-		con=null con0="$con0" ssl=null $devs "$@" $UML_EXTRA
+		con=null con0="$con0" $devs "$@" $UML_EXTRA
 	mark "UML-BEGIN: /uml/linux $*"
 	TMPDIR=/dev/shm timeout -s KILL "$(cmdline_opt rig.uml_timeout 600)" /uml/linux "$@"
 }
