@@ -13,7 +13,7 @@ ROOT=$BUILD/uml-root
 LOG=$BUILD/logs/$1.log
 
 mkdir -p "$BUILD/logs"
-"$T/guest/mkroot.sh" "$ROOT" "$BUILD/linux"
+"$T/guest/mkroot.sh" "$ROOT" "$BUILD/linux" "$BUILD/uml"
 
 demo() {
 	local rc=0
