@@ -66,6 +66,13 @@ local_uml_args() {
 		hostfs="$1" rw init=/init con=null con0=null,fd:1)
 }
 
+# rig_intx_arg UML: "rig.intx=1" for L1 (pass the INTx-only e1000 too) if
+# the UML binary takes INTx-only devices, which it does once its driver
+# has lost the message it refuses them with.
+rig_intx_arg() {
+	grep -qa 'only MSI-X devices are supported' "$1" || echo rig.intx=1
+}
+
 # Lines that no run may print.
 BAD_LINES='WARNING:|BUG:|Oops|Kernel panic|cut here|Unknown parameter|invalid for parameter'
 
