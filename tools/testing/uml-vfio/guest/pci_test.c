@@ -20,7 +20,9 @@ static unsigned int hexfile(const char *dir, const char *file)
 
 /*
  * BAR and ROM sizes and kinds from a sysfs "resource" file: "start end
- * flags" per line, the six BARs, then the ROM.
+ * flags" per line, the six BARs, then the ROM. A BAR that the PCI core
+ * could not place starts at 0 (nothing of UML's PCI is there: its memory
+ * windows are at 0xf0000000 and 1 TiB, its ports from 0x1000): size 0.
  */
 static void bar_sizes(const char *dir, struct l1_dev *d)
 {
@@ -37,7 +39,7 @@ static void bar_sizes(const char *dir, struct l1_dev *d)
 	if (!f)
 		return;
 	for (i = 0; i < 7 && fscanf(f, "%llx %llx %llx", &start, &end, &flags) == 3; i++) {
-		size = end ? end - start + 1 : 0;
+		size = start ? end - start + 1 : 0;
 		if (i == 6) {
 			d->rom = size;
 		} else {
