@@ -35,6 +35,9 @@ PROBES=${BENCH_PROBES:-7}
 PASS_BDFS=0000:00:03.0,0000:00:05.0,0000:00:08.0
 START=$(date +%s)
 
+# shellcheck source=lib.sh
+. "$B/lib.sh"
+
 say() { echo "bench: [$(elapsed)] $*"; }
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
 elapsed() { local s=$(($(date +%s) - START)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
@@ -166,14 +169,18 @@ make_root() {
 # run_boot N: one L1 boot running every column; progress from its log.
 # no_timer_check: on a loaded host, TCG can fail L1's early check of the
 # timer through the remapped IO-APIC, which panics ("timer doesn't work").
+# oops=panic: an Oops in L1 (its own drivers under fio, say) ends the boot
+# at once (panic=-1 and QEMU's -no-reboot) instead of leaving the job hung
+# until the boot's timeout.
 run_boot() {
-	local n=$1 log=$OUT/logs/l1-boot$1.log pid rc=0 seen=0 line
+	local n=$1 log=$OUT/logs/l1-boot$1.log pid rc=0 seen=0 line death= end=0
 
 	rm -f "$log"
+	# Its own process group, so that QEMU goes with it if L1 hangs.
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
-	RIG_APPEND="no_timer_check rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
-		"$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
+	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
+		setsid "$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null; do
 		sleep 3
@@ -181,6 +188,15 @@ run_boot() {
 			say "boot $n/$BOOTS: ${line#BENCH-PROGRESS: boot="$n" }"
 		done < <(grep -a '^BENCH-PROGRESS: ' "$log" 2> /dev/null | tr -d '\r' | tail -n +$((seen + 1)))
 		seen=$(grep -ac '^BENCH-PROGRESS: ' "$log" 2> /dev/null || true)
+		if [ -z "$death" ]; then
+			death=$(l1_death "$log")
+			[ -z "$death" ] && continue
+			say "boot $n: L1 died: $death; ending this boot"
+			end=$((SECONDS + 30))
+		elif [ "$SECONDS" -gt "$end" ]; then
+			# It panics and QEMU exits; if not within 30 s, end it.
+			kill -TERM -- "-$pid" 2> /dev/null || true
+		fi
 	done
 	wait "$pid" || rc=$?
 	if ! grep -aq '^RIG-RESULT: .*status=pass' "$log"; then
@@ -191,6 +207,17 @@ run_boot() {
 	say "boot $n/$BOOTS done: $(grep -a '^RIG-RESULT' "$log" | tr -d '\r')"
 }
 
+# lost_runs N: say how many of boot N's runs are missing, and why.
+lost_runs() {
+	local n=$1 log=$OUT/logs/l1-boot$1.log want got death
+
+	want=$RUNS_PER_BOOT
+	got=$(runs_done "$log")
+	[ "$got" -lt "$want" ] || return 0
+	death=$(l1_death "$log")
+	echo "boot $n: $((want - got)) of $want runs lost (${death:+L1 died: }${death:-L1 did not finish the job; see $log})"
+}
+
 # check_count NAME VALUE: VALUE is a whole number of at least 1
 check_count() {
 	case $2 in
@@ -199,7 +226,7 @@ check_count() {
 }
 
 main() {
-	local n failed=0
+	local n failed=0 pairs
 
 	check_count BENCH_BOOTS "$BOOTS"
 	check_count BENCH_ROUNDS "$ROUNDS"
@@ -228,6 +255,8 @@ main() {
 	esac
 	l1_module
 	make_root
+	pairs=$(echo "$COLS" | tr , '\n' | grep -cxE 'uml|uml_upstream' || true)
+	RUNS_PER_BOOT=$(($(echo "$COLS" | tr , '\n' | wc -l) + pairs * (ROUNDS - 1)))
 	say "columns $COLS; $BOOTS L1 boots, the column order rotating each boot; $ROUNDS round(s) of uml and uml_upstream per boot"
 	for n in $(seq 1 "$BOOTS"); do
 		run_boot "$n" && continue
@@ -240,6 +269,9 @@ main() {
 		failed=$((failed + 1))
 	done
 	python3 "$B/report.py" "$OUT" "$OUT"/logs/l1-boot*.log | tee "$OUT/summary.txt"
+	for n in $(seq 1 "$BOOTS"); do
+		lost_runs "$n"
+	done | tee "$OUT/lost-runs.txt" | sed 's/^/bench: lost: /' | tee -a "$OUT/summary.txt"
 	if [ -s "$OUT/chart.dat" ]; then
 		gnuplot -e "dat='$OUT/chart.dat'; png='$OUT/chart.png'; n=$(($(head -n 1 "$OUT/chart.dat" | grep -o '"' | wc -l) / 2 - 1)); sub='medians over $BOOTS L1 boots x $ROUNDS rounds under QEMU TCG, $(date -u +%F); arrows: which way is better'" \
 			"$B/chart.gp"

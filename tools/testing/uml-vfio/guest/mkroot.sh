@@ -32,7 +32,7 @@ install -m 755 "$here/init.sh" "$out/init"
 install -m 644 "$here/demo.sh" "$out/demo.sh"
 for src in "$here"/*_test.c; do
 	gcc -static -O2 -Wall -Wno-format-truncation \
-		-I "$tree/tools/testing/selftests" \
+		-I "$here/include" -I "$tree/tools/testing/selftests" \
 		-o "$out/tests/$(basename "${src%.c}")" "$src"
 done
 [ -z "$uml_out" ] || build_module "$uml_out"

@@ -5,6 +5,7 @@
 # runs by boot and round. No QEMU; takes a second.
 set -euo pipefail
 . "$T/lib.sh"
+. "$T/bench/lib.sh"
 
 DIR=$BUILD/bench-report-check
 
@@ -72,7 +73,28 @@ expect() {
 	fi
 }
 
+# check_l1_death: bench.sh's reading of a boot whose L1 died (bench/lib.sh):
+# L1's own Oops is found, UML's inside a raw file is not, runs are counted.
+check_l1_death() {
+	local log=$DIR/l1-dead.log got
+
+	{
+		block 1 1 uml dmesg.txt "[    2.5] BUG: UML's own, in a raw file"
+		block 1 1 uml ping.txt "64 bytes"
+		block 1 2 uml ping.txt "64 bytes"
+		echo "[  123.4] BUG: kernel NULL pointer dereference, address: 0000000000000008"
+		echo "[  123.5] Oops: 0000 [#1] PREEMPT SMP NOPTI"
+	} > "$log"
+	got="$(l1_death "$log")|$(runs_done "$log")|$(l1_death "$DIR/absent.log")|$(runs_done "$DIR/absent.log")"
+	if [ "$got" = "[  123.4] BUG: kernel NULL pointer dereference, address: 0000000000000008|2||0" ]; then
+		pass "bench: an L1 that died is named by its first Oops line, and its runs are counted"
+	else
+		fail "bench: an L1 that died is named by its first Oops line, and its runs are counted" "got: $got"
+	fi
+}
+
 make_logs
+check_l1_death
 if ! python3 "$T/bench/report.py" "$DIR/out" "$DIR"/l1-boot*.log > "$LOGS/bench-report.log" 2>&1; then
 	fail "bench report runs on made-up logs" "report.py failed" "$LOGS/bench-report.log"
 	exit 0
