@@ -210,7 +210,7 @@ static int testdev_check_reads(struct __test_metadata *_metadata, int fd,
 			mem = peek_read(fd, bdf, TESTDEV_MEM_BAR, PCI_PEEK_IOMAP, w, off);
 			if (io == want && iomap == want && mem == want)
 				continue;
-			TH_LOG("%d-byte read at %#x: want %#llx, port %#llx, ioread on the port %#llx, memory BAR %#llx",
+			TH_LOG("%d-byte read at %#x: want %#llx, port %#llx, ioread %#llx, memory BAR %#llx",
 			       w, off, want, io, iomap, mem);
 			bad++;
 		}
@@ -234,9 +234,11 @@ TEST(pci_testdev_port_io_every_width)
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", PCI_PEEK_DEV, strerror(errno));
 
 	ASSERT_EQ(0, peek_info(fd, bdf, TESTDEV_IO_BAR, &info));
-	ASSERT_TRUE(info.flags & IORESOURCE_IO) TH_LOG("BAR %d flags %#llx", TESTDEV_IO_BAR, info.flags);
+	ASSERT_TRUE(info.flags & IORESOURCE_IO)
+		TH_LOG("BAR %d flags %#llx", TESTDEV_IO_BAR, info.flags);
 	EXPECT_EQ(l1[idx].bar[TESTDEV_IO_BAR], info.len);
-	EXPECT_LE(0x1000, info.start) TH_LOG("ports %#llx-%#llx", info.start, info.start + info.len - 1);
+	EXPECT_LE(0x1000, info.start)
+		TH_LOG("ports %#llx-%#llx", info.start, info.start + info.len - 1);
 	TH_LOG("%s: I/O BAR %d at ports %#llx-%#llx", bdf, TESTDEV_IO_BAR,
 	       info.start, info.start + info.len - 1);
 
@@ -299,7 +301,8 @@ TEST(e1000e_port_io_matches_memory_bar)
 	fd = peek_fd();
 	ASSERT_LE(0, fd) TH_LOG("%s: %s", PCI_PEEK_DEV, strerror(errno));
 	ASSERT_EQ(0, peek_info(fd, bdf, E1000E_IO_BAR, &info));
-	ASSERT_TRUE(info.flags & IORESOURCE_IO) TH_LOG("BAR %d flags %#llx", E1000E_IO_BAR, info.flags);
+	ASSERT_TRUE(info.flags & IORESOURCE_IO)
+		TH_LOG("BAR %d flags %#llx", E1000E_IO_BAR, info.flags);
 	EXPECT_EQ(l1[idx].bar[E1000E_IO_BAR], info.len);
 
 	for (i = 0; i < 2; i++) {
@@ -317,18 +320,23 @@ TEST(e1000e_port_io_matches_memory_bar)
 			v = peek_read(fd, bdf, E1000E_IO_BAR, PCI_PEEK_PORT, w, E1000_IOADDR);
 			EXPECT_EQ(regs[i] & mask, v) TH_LOG("%d-byte port read of IOADDR", w);
 			v = peek_read(fd, bdf, E1000E_IO_BAR, PCI_PEEK_PORT, w, E1000_IODATA);
-			EXPECT_EQ(mem & mask, v) TH_LOG("register %#x: %d-byte port read of IODATA", regs[i], w);
+			EXPECT_EQ(mem & mask, v)
+				TH_LOG("register %#x: %d-byte port read of IODATA", regs[i], w);
 			v = peek_read(fd, bdf, E1000E_IO_BAR, PCI_PEEK_IOMAP, w, E1000_IODATA);
-			EXPECT_EQ(mem & mask, v) TH_LOG("register %#x: %d-byte ioread of IODATA", regs[i], w);
+			EXPECT_EQ(mem & mask, v)
+				TH_LOG("register %#x: %d-byte ioread of IODATA", regs[i], w);
 		}
 		TH_LOG("%s: register %#x = %#llx through either BAR", bdf, regs[i], mem);
 	}
 
 	/* Writes: through the port, seen in BAR 0, and the other way. */
-	ASSERT_EQ(0, peek_write(fd, bdf, E1000E_IO_BAR, PCI_PEEK_PORT, 4, E1000_IOADDR, E1000_RAL1));
-	ASSERT_EQ(0, peek_write(fd, bdf, E1000E_IO_BAR, PCI_PEEK_PORT, 4, E1000_IODATA, 0x12345678));
+	ASSERT_EQ(0, peek_write(fd, bdf, E1000E_IO_BAR, PCI_PEEK_PORT, 4,
+				E1000_IOADDR, E1000_RAL1));
+	ASSERT_EQ(0, peek_write(fd, bdf, E1000E_IO_BAR, PCI_PEEK_PORT, 4,
+				E1000_IODATA, 0x12345678));
 	EXPECT_EQ(0x12345678, peek_read(fd, bdf, E1000E_MEM_BAR, PCI_PEEK_IOMAP, 4, E1000_RAL1));
-	ASSERT_EQ(0, peek_write(fd, bdf, E1000E_MEM_BAR, PCI_PEEK_IOMAP, 4, E1000_RAL1, 0x9abcdef0));
+	ASSERT_EQ(0, peek_write(fd, bdf, E1000E_MEM_BAR, PCI_PEEK_IOMAP, 4,
+				E1000_RAL1, 0x9abcdef0));
 	EXPECT_EQ(0x9abcdef0, peek_read(fd, bdf, E1000E_IO_BAR, PCI_PEEK_PORT, 4, E1000_IODATA));
 	ASSERT_EQ(0, peek_write(fd, bdf, E1000E_MEM_BAR, PCI_PEEK_IOMAP, 4, E1000_RAL1, 0));
 	close(fd);
@@ -354,19 +362,22 @@ TEST(large_bars_placed_above_4g)
 		for (j = 0; j < 6; j++) {
 			if (l1[i].bar_io[j] || l1[i].bar[j] < LARGE_BAR)
 				continue;
-			ASSERT_EQ(0, uml_bdf_of(l1, i, bdf, sizeof(bdf))) TH_LOG("UML has no device for L1's %s", l1[i].bdf);
+			ASSERT_EQ(0, uml_bdf_of(l1, i, bdf, sizeof(bdf)))
+				TH_LOG("UML has no device for L1's %s", l1[i].bdf);
 			if (fd < 0)
 				fd = peek_fd();
 			ASSERT_LE(0, fd) TH_LOG("%s: %s", PCI_PEEK_DEV, strerror(errno));
 			ASSERT_EQ(0, peek_info(fd, bdf, j, &info));
 			EXPECT_EQ(l1[i].bar[j], info.len);
-			EXPECT_TRUE(info.flags & IORESOURCE_MEM_64) TH_LOG("flags %#llx", info.flags);
+			EXPECT_TRUE(info.flags & IORESOURCE_MEM_64)
+				TH_LOG("flags %#llx", info.flags);
 			EXPECT_LE(1ULL << 32, info.start);
 			TH_LOG("L1 %s = UML %s: BAR %d of %llu MiB at %#llx", l1[i].bdf, bdf,
 			       j, info.len >> 20, info.start);
 			/* No two overlap (each BAR in [start, end]). */
 			for (k = 0; k < bars && k < 16; k++)
-				EXPECT_TRUE(info.start > end[k] || info.start + info.len <= start[k]);
+				EXPECT_TRUE(info.start > end[k] ||
+					    info.start + info.len <= start[k]);
 			if (bars < 16) {
 				start[bars] = info.start;
 				end[bars] = info.start + info.len - 1;
@@ -482,7 +493,8 @@ TEST(roms_match_l1)
 		snprintf(path, sizeof(path), "%s/%s", L1_ROMS, l1[i].bdf);
 		b = read_file(path, l1rom, sizeof(l1rom));
 		ASSERT_LT(0, b) TH_LOG("%s: L1 has a ROM but wrote no %s", l1[i].bdf, path);
-		ASSERT_EQ(0, uml_bdf_of(l1, i, bdf, sizeof(bdf))) TH_LOG("UML has no device for L1's %s", l1[i].bdf);
+		ASSERT_EQ(0, uml_bdf_of(l1, i, bdf, sizeof(bdf)))
+			TH_LOG("UML has no device for L1's %s", l1[i].bdf);
 
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/rom", bdf);
 		ASSERT_EQ(0, write_str(path, "1")) TH_LOG("%s: %s", path, strerror(errno));
@@ -492,7 +504,8 @@ TEST(roms_match_l1)
 		EXPECT_EQ(0, a == b ? memcmp(mine, l1rom, a) : 0);
 		EXPECT_EQ(0x55, mine[0]);
 		EXPECT_EQ(0xaa, mine[1]);
-		TH_LOG("L1 %s = UML %s: ROM of %ld bytes (BAR %#llx)", l1[i].bdf, bdf, a, l1[i].rom);
+		TH_LOG("L1 %s = UML %s: ROM of %ld bytes (BAR %#llx)",
+		       l1[i].bdf, bdf, a, l1[i].rom);
 	}
 	if (!roms)
 		SKIP(return, "no passed device has an expansion ROM");
