@@ -326,7 +326,7 @@ TEST(e1000e_port_io_matches_memory_bar)
 			EXPECT_EQ(mem & mask, v)
 				TH_LOG("register %#x: %d-byte ioread of IODATA", regs[i], w);
 		}
-		TH_LOG("%s: register %#x = %#llx through either BAR", bdf, regs[i], mem);
+		TH_LOG("%s: register %#x = %#llx in BAR 0", bdf, regs[i], mem);
 	}
 
 	/* Writes: through the port, seen in BAR 0, and the other way. */
@@ -448,7 +448,7 @@ TEST(large_bar_holds_what_l1_wrote)
 	ASSERT_EQ(0, peek_copy(fd, bdf, 2, size - 4096, 0, 4096 - 128, got, 8, 0));
 	memcpy(&v, got, 8);
 	EXPECT_EQ(0x0123456789abcdefULL, v);
-	TH_LOG("L1 %s = UML %s: %llu MiB, both ends as L1 wrote them", l1[i].bdf, bdf, size >> 20);
+	TH_LOG("L1 %s = UML %s: %llu MiB, both ends checked", l1[i].bdf, bdf, size >> 20);
 	close(fd);
 }
 
