@@ -125,7 +125,7 @@ unsigned long uml_vfio_intr_cfg_read(struct uml_vfio_device *dev,
 	unsigned int hi = dev->msix.cap + PCI_MSIX_FLAGS + 1, shift;
 	unsigned long ctl;
 
-	if (hi >= offset && hi < offset + size) {
+	if (dev->msix.cap && hi >= offset && hi < offset + size) {
 		shift = (hi - offset) * 8;
 		ctl = (dev->msix.enabled ? PCI_MSIX_FLAGS_ENABLE >> 8 : 0) |
 		      (dev->msix.maskall ? PCI_MSIX_FLAGS_MASKALL >> 8 : 0);
@@ -146,7 +146,7 @@ void uml_vfio_intr_cfg_write(struct uml_vfio_device *dev, unsigned int offset,
 	u8 ctl;
 	int i;
 
-	if (hi < offset || hi >= offset + size)
+	if (!dev->msix.cap || hi < offset || hi >= offset + size)
 		return;
 
 	ctl = val >> ((hi - offset) * 8);
@@ -294,6 +294,17 @@ static int uml_vfio_find_capability(struct uml_vfio_device *dev, u8 cap)
 	return 0;
 }
 
+/*
+ * A device with no interrupt of any kind (no MSI-X or MSI capability, no
+ * INTx pin), such as a shared-memory or test device, needs no emulation.
+ */
+static bool uml_vfio_no_interrupts(struct uml_vfio_device *dev)
+{
+	return !uml_vfio_find_capability(dev, PCI_CAP_ID_MSI) &&
+	       !uml_vfio_region_read(dev, UML_VFIO_CONFIG_REGION,
+				     PCI_INTERRUPT_PIN, 1);
+}
+
 /**
  * uml_vfio_intr_init() - read the device's MSI-X capability, set up its shadow
  * @dev: device, opened on the host
@@ -305,7 +316,11 @@ int uml_vfio_intr_init(struct uml_vfio_device *dev)
 	unsigned int table, pba, qsize, i;
 	int pos;
 
+	dev->msix.bar = -1;
+	dev->msix.pba_bar = -1;
 	pos = uml_vfio_find_capability(dev, PCI_CAP_ID_MSIX);
+	if (!pos && uml_vfio_no_interrupts(dev))
+		return 0;
 	if (!pos) {
 		pr_err("%s: no MSI-X capability (only MSI-X devices are supported for now)\n",
 		       dev->name);

@@ -31,6 +31,9 @@ driver_of_kind() {
 	nvme) echo nvme ;;
 	virtio-blk|virtio-net) echo virtio-pci ;;
 	e1000e) echo e1000e ;;
+	e1000) echo e1000 ;;
+	# Devices for BAR tests that no in-tree driver claims.
+	pci-testdev|ivshmem) echo none ;;
 	*) echo "?" ;;
 	esac
 }
@@ -121,8 +124,9 @@ demo() {
 
 	mkdir -p "$BUILD/logs"
 	step "building UML's root for the rig in $ROOT"
-	"$T/guest/mkroot.sh" "$ROOT" "$BUILD/linux"
-	echo "demo: booting L1 (QEMU, TCG, emulated IOMMU) with 2 nvme, virtio-blk, virtio-net and e1000e;"
+	"$T/guest/mkroot.sh" "$ROOT" "$BUILD/linux" "$BUILD/uml"
+	echo "demo: booting L1 (QEMU, TCG, emulated IOMMU) with 2 nvme, virtio-blk, virtio-net, e1000e,"
+	echo "demo: a pci-testdev and an ivshmem-plain with a 512 MiB BAR;"
 	echo "demo: L1 binds them to vfio-pci and runs UML with vfio_uml.device= for each (about a minute)"
 	progress_to_stderr
 	STEP="running the rig (rig/run-l1.sh)"
@@ -150,7 +154,7 @@ demo() {
 shell() {
 	mkdir -p "$BUILD/logs"
 	step "building UML's root for the rig in $ROOT"
-	"$T/guest/mkroot.sh" "$ROOT" "$BUILD/linux"
+	"$T/guest/mkroot.sh" "$ROOT" "$BUILD/linux" "$BUILD/uml"
 	cat <<MSG
 shell: booting L1 and then UML with the devices passed through.
 shell: leave UML with 'poweroff -f' (or Ctrl-D); you then get an L1 shell,

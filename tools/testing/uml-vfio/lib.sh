@@ -63,7 +63,14 @@ UML_TMP=$BUILD/uml-tmp
 local_uml_args() {
 	mkdir -p "$UML_TMP"
 	LOCAL_UML_ARGS=(uml_dir="$UML_TMP" root=/dev/root rootfstype=hostfs
-		hostfs="$1" rw init=/init con=null con0=null,fd:1 ssl=null)
+		hostfs="$1" rw init=/init con=null con0=null,fd:1)
+}
+
+# rig_intx_arg UML: "rig.intx=1" for L1 (pass the INTx-only e1000 too) if
+# the UML binary takes INTx-only devices, which it does once its driver
+# has lost the message it refuses them with.
+rig_intx_arg() {
+	grep -qa 'only MSI-X devices are supported' "$1" || echo rig.intx=1
 }
 
 # Lines that no run may print.

@@ -22,12 +22,14 @@ struct l1_dev {
 	char kind[32];
 	unsigned int vendor, device, class;
 	unsigned long long bar[6];
-	int bar_io[6];		/* UML has no I/O port space */
+	int bar_io[6];
+	unsigned long long rom;		/* expansion ROM size, 0 if none */
 };
 
 /*
  * One line per device, as rig/l1-init.sh writes it:
  * BDF kind=K vendor=0xV device=0xD class=0xC group=N [barI=mem|io:0xSIZE]...
+ * [rom=0xSIZE]
  */
 static inline int l1_parse(char *line, struct l1_dev *d)
 {
@@ -52,6 +54,8 @@ static inline int l1_parse(char *line, struct l1_dev *d)
 		} else if (sscanf(tok, "bar%u=%7[a-z]:%llx", &i, type, &size) == 3 && i < 6) {
 			d->bar[i] = size;
 			d->bar_io[i] = !strcmp(type, "io");
+		} else if (sscanf(tok, "rom=%llx", &size) == 1) {
+			d->rom = size;
 		}
 	}
 	return d->kind[0] && d->vendor ? 0 : -1;
@@ -87,6 +91,58 @@ static inline int l1_count_kind(const char *kind)
 	for (i = 0; i < n; i++)
 		count += !strcmp(devs[i].kind, kind);
 	return count;
+}
+
+static inline int bdf_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static inline unsigned int hex_attr(const char *bdf, const char *attr)
+{
+	char path[300], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strtoul(buf, NULL, 16);
+}
+
+/*
+ * UML's address of L1's device @idx of @devs: UML registers the devices in
+ * L1's order, so the device with the same IDs and the same rank among the
+ * devices that have them. Return: 0, or -1 if UML has no such device.
+ */
+static inline int uml_bdf_of(const struct l1_dev *devs, int idx, char *bdf,
+			     size_t size)
+{
+	struct dirent **de;
+	int i, n, rank = 0, ret = -1;
+
+	for (i = 0; i < idx; i++)
+		rank += devs[i].vendor == devs[idx].vendor &&
+			devs[i].device == devs[idx].device;
+
+	n = scandir("/sys/bus/pci/devices", &de, NULL, bdf_cmp);
+	for (i = 0; i < n; i++) {
+		const char *name = de[i]->d_name;
+
+		if (ret && name[0] != '.' &&
+		    hex_attr(name, "vendor") == devs[idx].vendor &&
+		    hex_attr(name, "device") == devs[idx].device && !rank--) {
+			snprintf(bdf, size, "%s", name);
+			ret = 0;
+		}
+		free(de[i]);
+	}
+	if (n >= 0)
+		free(de);
+	return ret;
 }
 
 /* Reads a whole small file into @buf, without a trailing newline. */

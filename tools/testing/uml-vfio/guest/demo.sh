@@ -11,6 +11,10 @@ for d in /sys/bus/pci/devices/*; do
 		"$(cut -c3- "$d/class")" "${drv:-none}"
 done
 
+say "Where UML's PCI core placed the BARs: I/O ports, then memory (64-bit BARs above 4 GiB)"
+sed 's/^/  /' /proc/ioports
+sed 's/^/  /' /proc/iomem
+
 say "Kernel log of the VFIO driver"
 dmesg | grep 'vfio_uml' | sed 's/^/  /'
 

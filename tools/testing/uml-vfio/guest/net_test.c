@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Networking over passed-through NICs. L1 sits on the same QEMU hub (no
- * host backend) with 10.0.2.1/24 and 10.0.3.1/24 on its own virtio-net and
- * an echo server on TCP port 5001; see rig/l1-init.sh. UML's virtio-net
- * gets 10.0.2.2/24, its e1000e 10.0.3.2/24.
+ * host backend) with 10.0.2.1/24, 10.0.3.1/24 and 10.0.4.1/24 on its own
+ * virtio-net and an echo server on TCP port 5001; see rig/l1-init.sh.
+ * UML's virtio-net gets 10.0.2.2/24, its e1000e 10.0.3.2/24, its e1000
+ * 10.0.4.2/24.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 
 #define PEER_VIRTIO	"10.0.2.1"
 #define PEER_E1000E	"10.0.3.1"
+#define PEER_E1000	"10.0.4.1"
 #define ECHO_PORT	5001
 #define TCP_BYTES	(16 << 20)
 
@@ -154,6 +156,40 @@ TEST(e1000e_ping)
 		SKIP(return, "no e1000e passed through");
 	ASSERT_EQ(1, setup_if("e1000e", "10.0.3.2/24", name)) TH_LOG("no link on %s", name);
 	EXPECT_EQ(20, ping(PEER_E1000E, 20));
+}
+
+/* Lines of /proc/ioports that name @owner: the regions it requested. */
+static int ioports_of(const char *owner)
+{
+	char line[256], want[64], *p;
+	int n = 0;
+	FILE *f;
+
+	f = fopen("/proc/ioports", "r");
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "%s\n", owner);
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, " : ");
+		n += p && !strcmp(p + 3, want);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * e1000 (QEMU's 82540EM) has an I/O BAR, which its driver requests, and
+ * INTx only: the rig passes it when UML takes INTx devices (rig.intx=1).
+ */
+TEST(e1000_claims_its_ports_and_pings)
+{
+	char name[32];
+
+	if (!l1_count_kind("e1000"))
+		SKIP(return, "no e1000 passed through: it is INTx-only, and the rig passes it only to a UML that takes INTx devices (rig.intx=1)");
+	EXPECT_LT(0, ioports_of("e1000")) TH_LOG("/proc/ioports has no region of e1000's");
+	ASSERT_EQ(1, setup_if("e1000", "10.0.4.2/24", name)) TH_LOG("no link on %s", name);
+	EXPECT_EQ(20, ping(PEER_E1000, 20));
 }
 
 TEST_HARNESS_MAIN

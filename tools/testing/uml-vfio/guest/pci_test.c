@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The passed-through devices as UML's PCI core sees them: the same IDs and
- * BAR sizes as L1 sees, and each bound to its unmodified in-tree driver.
+ * The passed-through devices as UML's PCI core sees them: the same IDs,
+ * BARs (memory and I/O) and ROM as L1 sees, and each bound to its
+ * unmodified in-tree driver.
  */
 #define _GNU_SOURCE
 #include "common.h"
@@ -17,21 +18,35 @@ static unsigned int hexfile(const char *dir, const char *file)
 	return read_ull(path);
 }
 
-/* BAR sizes from a sysfs "resource" file: "start end flags" per line. */
-static void bar_sizes(const char *dir, unsigned long long *bar)
+/*
+ * BAR and ROM sizes and kinds from a sysfs "resource" file: "start end
+ * flags" per line, the six BARs, then the ROM. A BAR that the PCI core
+ * could not place starts at 0 (nothing of UML's PCI is there: its memory
+ * windows are at 0xf0000000 and 1 TiB, its ports from 0x1000): size 0.
+ */
+static void bar_sizes(const char *dir, struct l1_dev *d)
 {
-	unsigned long long start, end, flags;
+	unsigned long long start, end, flags, size;
 	char path[512];
 	FILE *f;
 	int i;
 
-	memset(bar, 0, 6 * sizeof(*bar));
+	memset(d->bar, 0, sizeof(d->bar));
+	memset(d->bar_io, 0, sizeof(d->bar_io));
+	d->rom = 0;
 	snprintf(path, sizeof(path), "%s/resource", dir);
 	f = fopen(path, "r");
 	if (!f)
 		return;
-	for (i = 0; i < 6 && fscanf(f, "%llx %llx %llx", &start, &end, &flags) == 3; i++)
-		bar[i] = end ? end - start + 1 : 0;
+	for (i = 0; i < 7 && fscanf(f, "%llx %llx %llx", &start, &end, &flags) == 3; i++) {
+		size = start ? end - start + 1 : 0;
+		if (i == 6) {
+			d->rom = size;
+		} else {
+			d->bar[i] = size;
+			d->bar_io[i] = !!(flags & 0x100);	/* IORESOURCE_IO */
+		}
+	}
 	fclose(f);
 }
 
@@ -53,7 +68,7 @@ static int uml_devices(struct l1_dev *out, int max)
 		out[n].vendor = hexfile(dir, "vendor");
 		out[n].device = hexfile(dir, "device");
 		out[n].class = hexfile(dir, "class");
-		bar_sizes(dir, out[n].bar);
+		bar_sizes(dir, &out[n]);
 		n++;
 	}
 	closedir(d);
@@ -66,16 +81,17 @@ static int same_ids(const struct l1_dev *a, const struct l1_dev *b)
 	       a->class == b->class;
 }
 
-/* UML has no I/O port space, so only memory BARs are compared. */
-static int same_mem_bars(const struct l1_dev *l1, const struct l1_dev *uml)
+/* Every BAR of the same kind and size, I/O BARs too, and the same ROM. */
+static int same_bars(const struct l1_dev *l1, const struct l1_dev *uml)
 {
 	int i;
 
 	for (i = 0; i < 6; i++) {
-		if (!l1->bar_io[i] && l1->bar[i] != uml->bar[i])
+		if (l1->bar[i] != uml->bar[i] ||
+		    (l1->bar[i] && l1->bar_io[i] != uml->bar_io[i]))
 			return 0;
 	}
-	return 1;
+	return l1->rom == uml->rom;
 }
 
 TEST(enumeration_matches_l1)
@@ -92,12 +108,13 @@ TEST(enumeration_matches_l1)
 	for (i = 0; i < nl1; i++) {
 		for (j = 0; j < numl; j++) {
 			if (!used[j] && same_ids(&l1[i], &uml[j]) &&
-			    same_mem_bars(&l1[i], &uml[j]))
+			    same_bars(&l1[i], &uml[j]))
 				break;
 		}
-		EXPECT_LT(j, numl) TH_LOG("%s %s %04x:%04x class %06x bar0 %#llx: no match in UML",
+		EXPECT_LT(j, numl) TH_LOG("%s %s %04x:%04x class %06x bar0 %#llx rom %#llx: no match in UML",
 					  l1[i].bdf, l1[i].kind, l1[i].vendor,
-					  l1[i].device, l1[i].class, l1[i].bar[0]);
+					  l1[i].device, l1[i].class, l1[i].bar[0],
+					  l1[i].rom);
 		if (j < numl) {
 			used[j] = 1;
 			TH_LOG("L1 %s (%s) = UML %s", l1[i].bdf, l1[i].kind, uml[j].bdf);

@@ -8,6 +8,7 @@
 #   rig.job=check|uml|shell|l1shell|script   (default check; script sources
 #                           /rig/job.sh, which may use this file's functions)
 #   rig.pass=BDF[,BDF...]   pass exactly these devices (default: by kind)
+#   rig.intx=1              UML takes INTx-only devices: pass the e1000 too
 #   rig.uml_timeout=SECONDS (default 600)  rig.uml_mem=SIZE (default 256M)
 # Anything after "--" on the kernel command line is appended to UML's.
 
@@ -69,6 +70,9 @@ kind_of() {
 	1af4:1042) echo virtio-blk ;;
 	1af4:1041) echo virtio-net ;;
 	8086:10d3) echo e1000e ;;
+	8086:100e) echo e1000 ;;
+	1b36:0005) echo pci-testdev ;;
+	1af4:1110) echo ivshmem ;;
 	*) echo other ;;
 	esac
 }
@@ -78,11 +82,13 @@ dev_kind() {
 }
 
 # Sets PASS (BDFs to hand to UML) and PEER (virtio-net that stays in L1).
-# Default policy: every nvme, virtio-blk and e1000e; the first virtio-net
-# in BDF order; the next virtio-net is the peer.
+# Default policy: every nvme, virtio-blk, e1000e, pci-testdev and ivshmem;
+# the e1000 with rig.intx=1; the first virtio-net in BDF order; the next
+# virtio-net is the peer.
 select_devices() {
-	local d bdf kind nets=0 wanted
+	local d bdf kind nets=0 wanted intx
 	wanted=$(cmdline_opt rig.pass "" | tr ',' ' ')
+	intx=$(cmdline_opt rig.intx 0)
 	PASS=
 	PEER=
 	for d in /sys/bus/pci/devices/*; do
@@ -96,7 +102,8 @@ select_devices() {
 			continue
 		fi
 		case $kind in
-		nvme|virtio-blk|e1000e) PASS="$PASS $bdf" ;;
+		nvme|virtio-blk|e1000e|pci-testdev|ivshmem) PASS="$PASS $bdf" ;;
+		e1000) [ "$intx" != 1 ] || PASS="$PASS $bdf" ;;
 		virtio-net)
 			nets=$((nets + 1))
 			[ $nets -eq 1 ] && PASS="$PASS $bdf"
@@ -163,6 +170,41 @@ device_line() {
 	     "device=$(cat "$d/device") class=$(cat "$d/class") group=$2$(bar_sizes "$d")"
 }
 
+# dump_rom BDF: L1's own reading of the device's expansion ROM, for UML's
+# tests to compare with theirs: /uml-root/l1-rom/BDF (none if L1 cannot
+# read it, which UML's test then reports).
+dump_rom() {
+	local d=/sys/bus/pci/devices/$1
+	[ -e "$d/rom" ] || return 0
+	mkdir -p /uml-root/l1-rom
+	echo 1 > "$d/rom"
+	if cat "$d/rom" > "/uml-root/l1-rom/$1"; then
+		mark "ROM: $1 bytes=$(wc -c < "/uml-root/l1-rom/$1")"
+	else
+		rm -f "/uml-root/l1-rom/$1"
+		mark "ROM: $1 unreadable"
+	fi
+	echo 0 > "$d/rom"
+}
+
+# bar_text WHERE BAR BDF: what L1 writes into a shared-memory BAR for UML
+# to read (guest/bar_test.c expects the same).
+bar_text() { echo "uml-vfio rig: $1 of BAR $2 of $3, written by L1"; }
+
+# poke_ivshmem BDF: bar_text at the start and 64 bytes before the end of
+# BAR 2 (the shared memory), written through VFIO.
+poke_ivshmem() {
+	local res s e
+	res=$(sed -n 3p "/sys/bus/pci/devices/$1/resource")
+	s=$(echo "$res" | cut -d' ' -f1)
+	e=$(echo "$res" | cut -d' ' -f2)
+	[ $((e)) -ne 0 ] || setup_fail "$1: ivshmem without BAR 2"
+	vfio-poke "$1" 2 0 "$(bar_text start 2 "$1")" ||
+		setup_fail "$1: writing BAR 2"
+	vfio-poke "$1" 2 $((e - s + 1 - 64)) "$(bar_text end 2 "$1")" ||
+		setup_fail "$1: writing BAR 2"
+}
+
 bind_all() {
 	local bdf
 	mkdir -p /uml-root
@@ -177,6 +219,9 @@ bind_all() {
 	for bdf in $PASS; do
 		check_group "$bdf"
 		device_line "$bdf" "$GROUP" >> /uml-root/l1-devices.txt
+		dump_rom "$bdf"
+		[ "$(dev_kind "/sys/bus/pci/devices/$bdf")" != ivshmem ] ||
+			poke_ivshmem "$bdf"
 	done
 	grep -v '^#' /uml-root/l1-devices.txt | sed 's/^/RIG-DEVICE: /'
 }
@@ -193,11 +238,12 @@ setup_peer() {
 	[ -n "$ifname" ] || setup_fail "peer $PEER has no network interface"
 	ip link set "$ifname" up
 	ip addr add 10.0.2.1/24 dev "$ifname"
-	# A second subnet on the same hub for UML's e1000e.
+	# More subnets on the same hub, for UML's e1000e and e1000.
 	ip addr add 10.0.3.1/24 dev "$ifname"
+	ip addr add 10.0.4.1/24 dev "$ifname"
 	# TCP echo for UML's byte-exact transfer test (guest/net_test.c).
 	nc -ll -p 5001 -e /bin/cat &
-	mark "PEER: $PEER if=$ifname addr=10.0.2.1/24,10.0.3.1/24 echo=tcp:5001 mac=$(cat "/sys/class/net/$ifname/address")"
+	mark "PEER: $PEER if=$ifname addr=10.0.2.1/24,10.0.3.1/24,10.0.4.1/24 echo=tcp:5001 mac=$(cat "/sys/class/net/$ifname/address")"
 }
 
 # run_uml CON0 [EXTRA_ARGS...]: UML with every passed device; returns its exit.
@@ -211,7 +257,7 @@ run_uml() {
 	mkdir -p /dev/shm/uml
 	set -- mem="$(cmdline_opt rig.uml_mem 256M)" root=/dev/root rootfstype=hostfs \
 		hostfs=/uml-root rw init=/init uml_dir=/dev/shm/uml \
-		con=null con0="$con0" ssl=null $devs "$@" $UML_EXTRA
+		con=null con0="$con0" $devs "$@" $UML_EXTRA
 	mark "UML-BEGIN: /uml/linux $*"
 	TMPDIR=/dev/shm timeout -s KILL "$(cmdline_opt rig.uml_timeout 600)" /uml/linux "$@"
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the L1 initramfs: static busybox, the L1 kernel's VFIO and peer-NIC
-# modules (decompressed, in dependency order), /init (l1-init.sh),
-# vfio-reopen, and optionally a UML binary at /uml/linux (plus the shared
-# libraries it needs) and UML's hostfs root at /uml-root.
+# modules (decompressed, in dependency order), /init (l1-init.sh), the
+# vfio-reopen and vfio-poke helpers, and optionally a UML binary at
+# /uml/linux (plus the shared libraries it needs) and UML's hostfs root at
+# /uml-root.
 #
 # Usage: mkinitramfs.sh OUT.cpio.gz [--uml UML_BINARY] [--uml-root DIR]
 #                       [--l1-extra DIR]
@@ -76,15 +77,16 @@ add_modules() {
 	log "modules $set: $(tr '\n' ' ' < "$dir/$set.order")"
 }
 
-build_reopen() {
-	local bin=$RIG_CACHE/vfio-reopen src=$RIG_DIR/vfio-reopen.c
+# build_helper NAME: the static rig/NAME.c as /bin/NAME (cached).
+build_helper() {
+	local bin=$RIG_CACHE/$1 src=$RIG_DIR/$1.c
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-		step "building the static vfio-reopen helper"
+		step "building the static $1 helper"
 		mkdir -p "$RIG_CACHE"
 		gcc -static -O2 -Wall -o "$bin.tmp" "$src"
 		mv "$bin.tmp" "$bin"
 	fi
-	cp "$bin" "$STAGE/bin/vfio-reopen"
+	cp "$bin" "$STAGE/bin/$1"
 }
 
 add_uml_root() {
@@ -149,7 +151,7 @@ pack() {
 main() {
 	parse_args "$@"
 	ensure_pkgs "to build the L1 initramfs" busybox-static cpio kmod xz-utils zstd file
-	ensure_pkgs "to build the static vfio-reopen helper" gcc libc6-dev
+	ensure_pkgs "to build the static vfio-reopen and vfio-poke helpers" gcc libc6-dev
 	quiet_step "getting the L1 kernel (fetch-l1.sh)"
 	load_l1_kernel
 	STAGE=$(mktemp -d /tmp/uml-vfio-initramfs.XXXXXX)
@@ -161,7 +163,8 @@ main() {
 	add_modules peer "$PEER_MODULES"
 	# For rig.job=script: load_modules extra
 	add_modules extra "${RIG_L1_MODULES:-}"
-	build_reopen
+	build_helper vfio-reopen
+	build_helper vfio-poke
 	quiet_step "staging UML's root"
 	add_uml_root
 	[ -z "$UML" ] || add_uml

@@ -24,8 +24,10 @@
 #   PROGRESS_FD=N   where the steps and progress go (../scripts/lib.sh)
 #   L1_KERNEL_VERSION  the L1 kernel to use instead of the pinned one
 #                   (fetch-l1.sh)
-# Devices: 2x nvme, 1x virtio-blk, 2x virtio-net + 1x e1000e on one
-# hubport hub (plus one device-less port) with no host backend. Disk images are fresh sparse files.
+# Devices: 2x nvme, 1x virtio-blk, 2x virtio-net, 1x e1000e and 1x e1000
+# on one hubport hub (plus one device-less port) with no host backend, a
+# pci-testdev (with a 256 MiB BAR) and an ivshmem-plain (512 MiB). Disk
+# images are fresh sparse files.
 # Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or status=done:
 # a script job ran to its end; or the job is interactive), 1 otherwise,
 # with a message on stderr that names the step that failed. LOG exists
@@ -43,7 +45,7 @@ initramfs_key() {
 	{
 		echo "$L1_KVER $L1_VERSION"
 		cat "$RIG_DIR"/lib.sh "$RIG_DIR"/mkinitramfs.sh "$RIG_DIR"/l1-init.sh \
-			"$RIG_DIR"/vfio-reopen.c
+			"$RIG_DIR"/vfio-reopen.c "$RIG_DIR"/vfio-poke.c
 		[ -z "$UML" ] || sha256sum < "$UML"
 		[ -z "$UML" ] || ldd "$UML" 2>/dev/null || true
 		[ -z "$UML_ROOT" ] || tar -C "$UML_ROOT" -c --sort=name --mtime=@0 \
@@ -121,6 +123,16 @@ qemu_devices() {
 	echo "-device virtio-net-pci,netdev=net1,mac=52:54:00:12:34:02,$vio"
 	echo "-netdev hubport,id=net2,hubid=0"
 	echo "-device e1000e,netdev=net2,mac=52:54:00:12:34:03"
+	# An I/O BAR of known content (and a memory BAR with the same), and a
+	# second large 64-bit BAR (256 MiB, with nothing behind it).
+	echo "-device pci-testdev,membar=256M"
+	# A large 64-bit BAR: 512 MiB of shared memory, touched only where
+	# the rig writes.
+	echo "-object memory-backend-ram,id=shm0,size=512M,share=on"
+	echo "-device ivshmem-plain,memdev=shm0"
+	# INTx only, with an I/O BAR the driver claims; passed with rig.intx=1.
+	echo "-netdev hubport,id=net3,hubid=0"
+	echo "-device e1000,netdev=net3,mac=52:54:00:12:34:04"
 	# A port with no device accepts and drops: without it the peer's TX
 	# stalls while no passed NIC is driven yet (NETDEV WATCHDOG in L1).
 	echo "-netdev hubport,id=sink,hubid=0"

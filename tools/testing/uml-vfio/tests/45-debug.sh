@@ -92,7 +92,7 @@ INIT
 }
 check_halt
 
-"$T/guest/mkroot.sh" "$ROOT" "$TREE"
+"$T/guest/mkroot.sh" "$ROOT" "$TREE" "$DOUT"
 # The same tests with a 300 s per-test timeout instead of 30 s: the debug
 # UML is several times slower (faults/debug-include/kselftest_harness.h).
 for src in "$T"/guest/*_test.c; do
@@ -102,7 +102,8 @@ for src in "$T"/guest/*_test.c; do
 done
 echo "# debug: booting L1 and running the functional tests in the debug UML (several minutes under TCG)"
 rc=0
-UML=$DUML UML_ROOT=$ROOT UML_ARGS="uml.job=tests" RIG_APPEND="rig.uml_timeout=2400" \
+UML=$DUML UML_ROOT=$ROOT UML_ARGS="uml.job=tests" \
+	RIG_APPEND="rig.uml_timeout=2400 $(rig_intx_arg "$DUML")" \
 	"$T/rig/run-l1.sh" uml "$LOG.raw" 3000 > /dev/null 2> "$LOGS/debug-rig.err" || rc=$?
 tr -d '\r' < "$LOG.raw" > "$LOG"
 rm -f "$LOG.raw"

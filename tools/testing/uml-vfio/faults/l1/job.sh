@@ -32,7 +32,7 @@ f_start() {
 	echo "FAULT-CASE-BEGIN: $name"
 	TMPDIR=/dev/shm $F_RUNAS /uml/linux mem="$mem" root=/dev/root \
 		rootfstype=hostfs hostfs=/uml-root rw init=/faults/init \
-		uml_dir="$dir" con=null con0=null,fd:1 ssl=null "$@" \
+		uml_dir="$dir" con=null con0=null,fd:1 "$@" \
 		< /dev/null > "/tmp/f-$name.log" 2>&1 &
 	F_PID=$!
 }
