@@ -88,9 +88,8 @@ unsigned long uml_vfio_region_read(struct uml_vfio_device *dev, int region,
 	return uml_vfio_get_le(data, size);
 }
 
-static void uml_vfio_region_write(struct uml_vfio_device *dev, int region,
-				  unsigned int offset, int size,
-				  unsigned long val)
+void uml_vfio_region_write(struct uml_vfio_device *dev, int region,
+			   unsigned int offset, int size, unsigned long val)
 {
 	u8 data[8];
 	int err;
@@ -133,7 +132,8 @@ static void uml_vfio_cfgspace_write(struct um_pci_device *pdev,
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
 
-	uml_vfio_intr_cfg_write(dev, offset, size, val);
+	if (uml_vfio_intr_cfg_write(dev, offset, size, val))
+		return;
 
 	if (!uml_vfio_cfgspace_beyond(dev, offset, size))
 		uml_vfio_region_write(dev, UML_VFIO_CONFIG_REGION, offset, size,
@@ -222,8 +222,8 @@ __uml_vfio_bar_read(struct uml_vfio_device *dev, int bar, unsigned int offset,
 	if (likely(p && uml_vfio_mmio_size_ok(size)))
 		return uml_vfio_mmio_read(p, size);
 
-	if (uml_vfio_in_msix_table(dev, bar, offset, size))
-		return uml_vfio_msix_table_read(dev, offset, size);
+	if (uml_vfio_msix_trapped(dev, bar, offset, size))
+		return uml_vfio_msix_read(dev, bar, offset, size);
 
 	return uml_vfio_region_read(dev, bar, offset, size);
 }
@@ -239,8 +239,8 @@ static __always_inline void __uml_vfio_bar_write(struct uml_vfio_device *dev,
 		return;
 	}
 
-	if (uml_vfio_in_msix_table(dev, bar, offset, size)) {
-		uml_vfio_msix_table_write(dev, offset, size, val);
+	if (uml_vfio_msix_trapped(dev, bar, offset, size)) {
+		uml_vfio_msix_write(dev, bar, offset, size, val);
 		return;
 	}
 
