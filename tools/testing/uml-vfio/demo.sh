@@ -18,7 +18,8 @@ mkdir -p "$BUILD/logs"
 demo() {
 	local rc=0
 
-	echo "demo: booting L1 (QEMU, TCG, emulated IOMMU) with 2 nvme, virtio-blk, virtio-net and e1000e;"
+	echo "demo: booting L1 (QEMU, TCG, emulated IOMMU) with 2 nvme, 2 virtio-blk (one INTx only), an xHCI"
+	echo "demo: (MSI only) with a USB disk, edu, virtio-net and e1000e;"
 	echo "demo: L1 binds them to vfio-pci and runs UML with vfio_uml.device= for each (about a minute)"
 	UML=$BUILD/uml/linux UML_ROOT=$ROOT UML_ARGS="uml.job=demo loglevel=4" \
 		"$T/rig/run-l1.sh" uml "$LOG" 900 > /dev/null 2> "$LOG.err" || rc=$?

@@ -69,6 +69,9 @@ kind_of() {
 	1af4:1042) echo virtio-blk ;;
 	1af4:1041) echo virtio-net ;;
 	8086:10d3) echo e1000e ;;
+	1033:0194) echo xhci ;;
+	8086:2922) echo ahci ;;
+	1234:11e8) echo edu ;;
 	*) echo other ;;
 	esac
 }
@@ -78,8 +81,10 @@ dev_kind() {
 }
 
 # Sets PASS (BDFs to hand to UML) and PEER (virtio-net that stays in L1).
-# Default policy: every nvme, virtio-blk and e1000e; the first virtio-net
-# in BDF order; the next virtio-net is the peer.
+# Default policy: every nvme, virtio-blk, e1000e, xhci and edu; the first
+# virtio-net in BDF order; the next virtio-net is the peer. (q35's own
+# AHCI, 00:1f.2, is passed only when rig.pass= names it: with it UML
+# would get nine devices, one more than virt-pci holds.)
 select_devices() {
 	local d bdf kind nets=0 wanted
 	wanted=$(cmdline_opt rig.pass "" | tr ',' ' ')
@@ -96,7 +101,7 @@ select_devices() {
 			continue
 		fi
 		case $kind in
-		nvme|virtio-blk|e1000e) PASS="$PASS $bdf" ;;
+		nvme|virtio-blk|e1000e|xhci|edu) PASS="$PASS $bdf" ;;
 		virtio-net)
 			nets=$((nets + 1))
 			[ $nets -eq 1 ] && PASS="$PASS $bdf"
@@ -156,11 +161,38 @@ bar_sizes() {
 	echo "$out"
 }
 
+# cfg_byte DEVDIR OFFSET: one byte of the device's config space, decimal.
+cfg_byte() {
+	od -An -tu1 -j "$2" -N1 "$1/config" | tr -d ' '
+}
+
+# irq_kinds DEVDIR: the interrupts the device offers, from its config
+# space: msix and msi (capabilities), intx (an interrupt pin); or none.
+irq_kinds() {
+	local d=$1 pos id ttl=48 out=
+	if [ $(($(cfg_byte "$d" 6) & 16)) -ne 0 ]; then
+		pos=$(($(cfg_byte "$d" 52) & 252))
+		while [ $pos -ge 64 ] && [ $ttl -gt 0 ]; do
+			id=$(cfg_byte "$d" $pos)
+			case $id in
+			5) out="$out,msi" ;;
+			17) out="$out,msix" ;;
+			esac
+			pos=$(($(cfg_byte "$d" $((pos + 1))) & 252))
+			ttl=$((ttl - 1))
+		done
+	fi
+	[ "$(cfg_byte "$d" 61)" -ne 0 ] && out="$out,intx"
+	out=${out#,}
+	echo "${out:-none}"
+}
+
 # device_line BDF GROUP: one line of l1-devices.txt.
 device_line() {
 	local d=/sys/bus/pci/devices/$1
 	echo "$1 kind=$(dev_kind "$d") vendor=$(cat "$d/vendor")" \
-	     "device=$(cat "$d/device") class=$(cat "$d/class") group=$2$(bar_sizes "$d")"
+	     "device=$(cat "$d/device") class=$(cat "$d/class") group=$2" \
+	     "irqs=$(irq_kinds "$d")$(bar_sizes "$d")"
 }
 
 bind_all() {
@@ -169,7 +201,7 @@ bind_all() {
 	{
 		echo "# L1 view of the passed-through devices, one per line:"
 		echo "# BDF kind=K vendor=0xVVVV device=0xDDDD class=0xCCCCCC group=N" \
-		     "[barI=mem|io:0xSIZE]... [rom=0xSIZE]"
+		     "irqs=msix,msi,intx|none [barI=mem|io:0xSIZE]... [rom=0xSIZE]"
 	} > /uml-root/l1-devices.txt
 	for bdf in $PASS; do
 		bind_vfio "$bdf"

@@ -18,8 +18,10 @@
 #   UML_ARGS="..."  appended to UML's command line
 #   RIG_APPEND="..." appended to L1's kernel command line (rig.pass=...,
 #                   rig.uml_timeout=..., rig.uml_mem=...)
-# Devices: 2x nvme, 1x virtio-blk, 2x virtio-net + 1x e1000e on one
-# hubport hub (plus one device-less port) with no host backend. Disk images are fresh sparse files.
+# Devices: 2x nvme, 2x virtio-blk (one with INTx only), an xHCI with MSI
+# only and a USB disk, edu, 2x virtio-net + 1x e1000e on one hubport hub
+# (plus one device-less port) with no host backend. Disk images are fresh
+# sparse files.
 # Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or the job is
 # interactive), 1 otherwise.
 set -euo pipefail
@@ -80,7 +82,7 @@ make_disk() {
 make_disks() {
 	local n
 	DISKS=$(mktemp -d "$RIG_CACHE/disks.XXXXXX")
-	for n in nvme0 nvme1 vblk0; do
+	for n in nvme0 nvme1 vblk0 vblk1 usb0; do
 		make_disk "$n" "$DISK_MB"
 	done
 }
@@ -93,6 +95,15 @@ qemu_devices() {
 	echo "-device nvme,serial=rignvme1,drive=nvme1"
 	echo "-drive file=$DISKS/vblk0.img,if=none,id=vblk0,format=raw"
 	echo "-device virtio-blk-pci,drive=vblk0,$vio"
+	# Interrupts of each kind: INTx only (no MSI-X vector), MSI only
+	# (16 messages, of which xhci_hcd uses one per CPU plus one) and
+	# edu (MSI and INTx, for guest/irqtest).
+	echo "-drive file=$DISKS/vblk1.img,if=none,id=vblk1,format=raw"
+	echo "-device virtio-blk-pci,drive=vblk1,vectors=0,$vio"
+	echo "-device nec-usb-xhci,id=xhci,msix=off"
+	echo "-drive file=$DISKS/usb0.img,if=none,id=usb0,format=raw"
+	echo "-device usb-storage,drive=usb0,bus=xhci.0"
+	echo "-device edu"
 	echo "-nic none"
 	echo "-netdev hubport,id=net0,hubid=0"
 	echo "-device virtio-net-pci,netdev=net0,mac=52:54:00:12:34:01,$vio"
