@@ -155,7 +155,7 @@ run_rig() {
 	check_l1
 }
 
-"$T/guest/mkroot.sh" "$ROOT" "$TREE"
+"$T/guest/mkroot.sh" "$ROOT" "$TREE" "$(dirname "$UML")"
 run_rig mmap mapped "mmap=Y direct=Y"
 run_rig nodirect mapped "mmap=Y direct=N" vfio_uml.direct=0
 run_rig pread unmapped "mmap=N direct=Y" vfio_uml.mmap=0

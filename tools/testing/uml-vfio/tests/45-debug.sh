@@ -91,7 +91,7 @@ INIT
 }
 check_halt
 
-"$T/guest/mkroot.sh" "$ROOT" "$TREE"
+"$T/guest/mkroot.sh" "$ROOT" "$TREE" "$DOUT"
 # The same tests with a 300 s per-test timeout instead of 30 s: the debug
 # UML is several times slower (faults/debug-include/kselftest_harness.h).
 for src in "$T"/guest/*_test.c; do
