@@ -185,7 +185,7 @@ static void testdev_header(unsigned char *hdr, int test, const char *name)
 	hdr[1] = 1;				/* access width */
 	memcpy(hdr + 4, &offset, 4);		/* UML hosts are little-endian */
 	hdr[8] = match ? TESTDEV_DATAMATCH : TESTDEV_NOMATCH;
-	strcpy((char *)hdr + TESTDEV_NAME, name);
+	snprintf((char *)hdr + TESTDEV_NAME, TESTDEV_HDR_LEN - TESTDEV_NAME, "%s", name);
 }
 
 /*
@@ -210,7 +210,7 @@ static int testdev_check_reads(struct __test_metadata *_metadata, int fd,
 			mem = peek_read(fd, bdf, TESTDEV_MEM_BAR, PCI_PEEK_IOMAP, w, off);
 			if (io == want && iomap == want && mem == want)
 				continue;
-			TH_LOG("%d-byte read at %#x: want %#llx, port %#llx, ioread %#llx, memory BAR %#llx",
+			TH_LOG("%d-byte read @%#x: want %#llx, port %#llx, ioread %#llx, mem %#llx",
 			       w, off, want, io, iomap, mem);
 			bad++;
 		}

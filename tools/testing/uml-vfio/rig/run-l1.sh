@@ -159,20 +159,13 @@ qemu_devices() {
 # The lines of L1's console that say how far a job has got.
 MARKS='^(RIG-(TIME|PEER|UML-BEGIN|UML-END|ERROR|RESULT)|UML-TEST-BEGIN|FAULT-CASE-BEGIN|BENCH-PROGRESS)'
 
-# watch_boot LOG EVERY TIMEOUT: (in the background) every EVERY seconds,
-# how long L1 has run and the last of its MARKS lines so far.
-watch_boot() {
-	local log=$1 every=$2 secs=$3 start=$SECONDS sleeper='' last
+# boot_line LOG TIMEOUT START: how long L1 has run and the last of its
+# MARKS lines so far.
+boot_line() {
+	local last
 
-	trap '[ -z "$sleeper" ] || kill "$sleeper" 2> /dev/null; exit 0' TERM
-	while kill -0 $$ 2> /dev/null; do
-		sleep "$every" &
-		sleeper=$!
-		wait "$sleeper" || true
-		sleeper=
-		last=$(grep -a -E "$MARKS" "$log" 2> /dev/null | tail -n 1 | tr -d '\r' || true)
-		say "L1 has run $(mmss $((SECONDS - start))) (timeout $(mmss "$secs"))${last:+; last: ${last:0:100}}"
-	done
+	last=$(grep -a -E "$MARKS" "$1" 2> /dev/null | tail -n 1 | tr -d '\r' || true)
+	say "L1 has run $(mmss $((SECONDS - $3))) (timeout $(mmss "$2"))${last:+; last: ${last:0:100}}"
 }
 
 # The job's result: 0 if LOG's RIG-RESULT line says pass (or done).
@@ -245,7 +238,7 @@ main() {
 		;;
 	esac
 	if [ "$every" -gt 0 ]; then
-		watch_boot "$out" "$every" "$secs" &
+		every "$every" boot_line "$out" "$secs" "$start" &
 		PROGRESS_PID=$!
 	fi
 	run_qemu "$job" "$secs" stdio < /dev/null | tee "$out" || QEMU_RC=$?

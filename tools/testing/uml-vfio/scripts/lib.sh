@@ -126,31 +126,43 @@ progress_end() {
 	PROGRESS_LINE=
 }
 
-# progress_loop WHAT TOTAL UNIT COUNT_CMD...: the body of progress_watch.
-progress_loop() {
-	local what=$1 total=$2 unit=$3 sleeper='' n secs=10
+# every SECS CMD...: (in the background) run CMD every SECS seconds until
+# the script that started us is gone or TERM comes; then EVERY_STOP (a
+# command, if set) runs.
+every() {
+	local secs=$1 sleeper=''
 
-	shift 3
-	[ -z "$PROGRESS_TTY" ] || secs=3
-	trap '[ -z "$sleeper" ] || kill "$sleeper" 2> /dev/null; progress_end; exit 0' TERM
+	shift
+	trap '[ -z "$sleeper" ] || kill "$sleeper" 2> /dev/null; ${EVERY_STOP:-}; exit 0' TERM
 	# $$ is the script that started us: stop if it is gone.
 	while kill -0 $$ 2> /dev/null; do
 		sleep "$secs" &
 		sleeper=$!
 		wait "$sleeper" || true
 		sleeper=
-		n=$("$@") || n=0
-		progress "$what" "$n" "$total" "$unit"
+		"$@"
 	done
+}
+
+# progress_count WHAT TOTAL UNIT COUNT_CMD...: one report of COUNT_CMD.
+progress_count() {
+	local what=$1 total=$2 unit=$3 n
+
+	shift 3
+	n=$("$@") || n=0
+	progress "$what" "$n" "$total" "$unit"
 }
 
 # progress_watch WHAT TOTAL UNIT COUNT_CMD...: until progress_stop, report
 # in the background what COUNT_CMD prints (a number) against TOTAL (see
 # progress). COUNT_CMD may be a function of the script.
 progress_watch() {
+	local secs=10
+
 	progress_stop
 	progress_begin
-	progress_loop "$@" &
+	[ -z "$PROGRESS_TTY" ] || secs=3
+	EVERY_STOP=progress_end every "$secs" progress_count "$@" &
 	PROGRESS_PID=$!
 }
 
