@@ -43,12 +43,16 @@ uml_bdf() {
 	done
 }
 
+# One FAULT-PCI line per device; irq=msi once its driver has MSI or
+# MSI-X vectors, else irq=legacy.
 list_pci() {
-	local d drv
+	local d drv irq
 	for d in /sys/bus/pci/devices/*; do
 		[ -e "$d" ] || continue
 		drv=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)
-		say "PCI: ${d##*/} $(cat "$d/vendor"):$(cat "$d/device") driver=${drv:-none}"
+		irq=legacy
+		[ -n "$(ls "$d/msi_irqs" 2>/dev/null)" ] && irq=msi
+		say "PCI: ${d##*/} $(cat "$d/vendor"):$(cat "$d/device") driver=${drv:-none} irq=$irq"
 	done
 }
 
