@@ -415,8 +415,8 @@ __uml_help(uml_vfio_cmdline_param_ops,
 	   "vfio_uml.device=<domain:bus:slot.function>\n"
 	   "    Pass a host PCI device, bound to vfio-pci, through to UML via VFIO.\n"
 	   "    The domain may be left out (bus:slot.function means domain 0000).\n"
-	   "    Repeat the parameter to pass more devices. Only MSI-X capable\n"
-	   "    devices are supported for now, and their drivers must use MSI-X.\n"
+	   "    Repeat the parameter to pass more devices. Their drivers may use\n"
+	   "    MSI-X, MSI or INTx.\n"
 	   "    vfio_uml.mmap=0 turns off mapping BARs into UML: every BAR\n"
 	   "    access is then a pread/pwrite on the device.\n"
 	   "    vfio_uml.direct=0 keeps the mappings but makes every readl()/\n"
@@ -455,8 +455,10 @@ static int __init uml_vfio_init(void)
 			kfree(dev);
 			continue;
 		}
-		pr_info("%s: passed through (IOMMU group %d, %d MSI-X vectors, %d BAR areas mapped)\n",
+		pr_info("%s: passed through (IOMMU group %d, %d MSI-X vectors, %d MSI, %s, %d BAR areas mapped)\n",
 			dev->name, dev->group->id, dev->msix.vectors,
+			dev->msi.vectors,
+			dev->udev.irq_count[UML_VFIO_INTX] ? "INTx" : "no INTx",
 			uml_vfio_mapped_areas(dev));
 	}
 

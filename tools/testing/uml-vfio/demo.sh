@@ -32,8 +32,10 @@ driver_of_kind() {
 	virtio-blk|virtio-net) echo virtio-pci ;;
 	e1000e) echo e1000e ;;
 	e1000) echo e1000 ;;
-	# Devices for BAR tests that no in-tree driver claims.
-	pci-testdev|ivshmem) echo none ;;
+	xhci) echo xhci_hcd ;;
+	ahci) echo ahci ;;
+	# Devices for BAR and interrupt tests that no in-tree driver claims.
+	pci-testdev|ivshmem|edu) echo none ;;
 	*) echo "?" ;;
 	esac
 }
@@ -126,7 +128,7 @@ demo() {
 	step "building UML's root for the rig in $ROOT"
 	"$T/guest/mkroot.sh" "$ROOT" "$BUILD/linux" "$BUILD/uml"
 	echo "demo: booting L1 (QEMU, TCG, emulated IOMMU) with 2 nvme, virtio-blk, virtio-net, e1000e,"
-	echo "demo: a pci-testdev and an ivshmem-plain with a 512 MiB BAR;"
+	echo "demo: e1000 (INTx only), a pci-testdev and an ivshmem-plain with a 512 MiB BAR;"
 	echo "demo: L1 binds them to vfio-pci and runs UML with vfio_uml.device= for each (about a minute)"
 	progress_to_stderr
 	STEP="running the rig (rig/run-l1.sh)"

@@ -28,11 +28,12 @@ RUNTIME=${BENCH_RUNTIME:-3}
 PINGS=${BENCH_PINGS:-100}
 TCP_SECS=${BENCH_TCP_SECS:-8}
 PROBES=${BENCH_PROBES:-7}
-# devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0 and
-# the e1000e at 00:08.0; L1's e1000e driver is for 00:09.0 only (the rig
-# binds the passed ones to vfio-pci, with driver_override, before the job
-# loads the "extra" modules).
-PASS_BDFS=0000:00:03.0,0000:00:05.0,0000:00:08.0
+# devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0,
+# the e1000e at 00:08.0 and the edu at 00:0a.0; L1's e1000e driver is for
+# 00:09.0 only, its irqtest.ko for the edu at 00:0b.0 (the rig binds the
+# passed ones to vfio-pci, with driver_override, before the job loads the
+# "extra" modules).
+PASS_BDFS=0000:00:03.0,0000:00:05.0,0000:00:08.0,0000:00:0a.0
 START=$(date +%s)
 
 # shellcheck source=lib.sh
@@ -42,21 +43,23 @@ say() { echo "bench: [$(elapsed)] $*"; }
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
 elapsed() { local s=$(($(date +%s) - START)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
 
-# build_module OUT_DIR MAKE_ARGS...: bench_nvme.ko (debug info stripped)
+# build_module OUT_DIR MAKE_ARGS...: bench_nvme.ko and the tests' irqtest.ko
+# (debug info stripped)
 build_module() {
 	local dir=$1
 
 	shift
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp "$B/module/bench_nvme.c" "$B/module/Kbuild" "$dir/"
+	cp "$B/module/bench_nvme.c" "$T/guest/irqtest/irqtest.c" "$dir/"
+	echo "obj-m := bench_nvme.o irqtest.o" > "$dir/Kbuild"
 	make -s "$@" M="$dir" modules > "$dir/build.log" 2>&1 ||
-		{ cat "$dir/build.log" >&2; die "building bench_nvme.ko in $dir"; }
-	strip --strip-debug "$dir/bench_nvme.ko"
+		{ cat "$dir/build.log" >&2; die "building the modules in $dir"; }
+	strip --strip-debug "$dir/bench_nvme.ko" "$dir/irqtest.ko"
 }
 
 src_key() {
-	cat "$B/module/bench_nvme.c" "$B/module/Kbuild" | sha256sum | cut -c1-16
+	cat "$B/module/bench_nvme.c" "$T/guest/irqtest/irqtest.c" | sha256sum | cut -c1-16
 }
 
 uml_release() {
@@ -125,7 +128,7 @@ l1_module() {
 		build_module "$BC/modules/l1" -C "$kdir" CONFIG_DEBUG_INFO_BTF_MODULES=
 		echo "$key" > "$BC/modules/l1/.key"
 	fi
-	cp "$BC/modules/l1/bench_nvme.ko" "$BC/l1-extra/bench_nvme.ko"
+	cp "$BC/modules/l1/bench_nvme.ko" "$BC/modules/l1/irqtest.ko" "$BC/l1-extra/"
 }
 
 # UML's hostfs root (also where L1 finds fio and the helpers).
@@ -142,7 +145,8 @@ make_root() {
 	for lib in ours upstream; do
 		[ -f "$BC/modules/$lib/bench_nvme.ko" ] || continue
 		mkdir -p "$r/bench/modules/$lib"
-		cp "$BC/modules/$lib/bench_nvme.ko" "$r/bench/modules/$lib/"
+		cp "$BC/modules/$lib/bench_nvme.ko" "$BC/modules/$lib/irqtest.ko" \
+			"$r/bench/modules/$lib/"
 	done
 	# Debian's fio with every library it links (the rbd/rados/gluster
 	# engines drag in ~80 MB; BIND_NOW makes them all necessary).

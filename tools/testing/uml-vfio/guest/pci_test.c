@@ -9,6 +9,7 @@
 #include "kselftest_harness.h"
 
 #define MAX_UML_DEVS 32
+#define PCI_STATUS_OFF 0x06
 
 static unsigned int hexfile(const char *dir, const char *file)
 {
@@ -118,6 +119,92 @@ TEST(enumeration_matches_l1)
 		if (j < numl) {
 			used[j] = 1;
 			TH_LOG("L1 %s (%s) = UML %s", l1[i].bdf, l1[i].kind, uml[j].bdf);
+		}
+	}
+}
+
+/*
+ * The interrupt kinds a UML PCI device offers, from its config space as
+ * UML shows it, in L1's notation: "msix,msi,intx", a subset, or "none".
+ */
+static void uml_irqs(const char *bdf, char *out, size_t size)
+{
+	unsigned char cfg[256];
+	char path[300];
+	int pos, ttl = 48;
+	FILE *f;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", bdf);
+	f = fopen(path, "r");
+	if (!f || fread(cfg, 1, sizeof(cfg), f) != sizeof(cfg)) {
+		if (f)
+			fclose(f);
+		snprintf(out, size, "unreadable");
+		return;
+	}
+	fclose(f);
+	if (cfg[PCI_STATUS_OFF] & 0x10) {
+		for (pos = cfg[0x34] & ~3; pos >= 0x40 && ttl--; pos = cfg[pos + 1] & ~3) {
+			if (cfg[pos] == 0x05)
+				snprintf(out + strlen(out), size - strlen(out), ",msi");
+			else if (cfg[pos] == 0x11)
+				snprintf(out + strlen(out), size - strlen(out), ",msix");
+		}
+	}
+	if (cfg[0x3d])
+		snprintf(out + strlen(out), size - strlen(out), ",intx");
+	if (!out[0])
+		snprintf(out, size, ",none");
+	memmove(out, out + 1, strlen(out));
+}
+
+/* Are two comma-separated lists the same set? */
+static int same_set(const char *a, const char *b)
+{
+	char copy[64], *tok, *save;
+	int n = 0, m = 0;
+
+	snprintf(copy, sizeof(copy), "%s", a);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++)
+		if (!in_list(b, tok))
+			return 0;
+	snprintf(copy, sizeof(copy), "%s", b);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		m++;
+	return n == m;
+}
+
+/*
+ * UML shows each device the interrupts it has in L1: its MSI-X and MSI
+ * capabilities (emulated by our driver) and its interrupt pin.
+ */
+TEST(interrupt_kinds_match_l1)
+{
+	struct l1_dev l1[MAX_L1_DEVS], uml[MAX_UML_DEVS];
+	int used[MAX_UML_DEVS] = { 0 };
+	char irqs[64];
+	int i, j, nl1, numl;
+
+	nl1 = l1_devices(l1, MAX_L1_DEVS);
+	ASSERT_LT(0, nl1) TH_LOG("no devices in %s", L1_VIEW);
+	numl = uml_devices(uml, MAX_UML_DEVS);
+	for (i = 0; i < nl1; i++) {
+		if (!l1[i].irqs[0])
+			SKIP(return, "%s has no irqs= field", L1_VIEW);
+		for (j = 0; j < numl; j++) {
+			if (used[j] || !same_ids(&l1[i], &uml[j]))
+				continue;
+			uml_irqs(uml[j].bdf, irqs, sizeof(irqs));
+			if (same_set(l1[i].irqs, irqs))
+				break;
+		}
+		EXPECT_LT(j, numl) TH_LOG("%s %s (%s): no UML device with these interrupts",
+					  l1[i].bdf, l1[i].kind, l1[i].irqs);
+		if (j < numl) {
+			used[j] = 1;
+			TH_LOG("L1 %s (%s) = UML %s: %s", l1[i].bdf, l1[i].kind,
+			       uml[j].bdf, l1[i].irqs);
 		}
 	}
 }

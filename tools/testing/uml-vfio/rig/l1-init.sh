@@ -8,7 +8,6 @@
 #   rig.job=check|uml|shell|l1shell|script   (default check; script sources
 #                           /rig/job.sh, which may use this file's functions)
 #   rig.pass=BDF[,BDF...]   pass exactly these devices (default: by kind)
-#   rig.intx=1              UML takes INTx-only devices: pass the e1000 too
 #   rig.uml_timeout=SECONDS (default 600)  rig.uml_mem=SIZE (default 256M)
 # Anything after "--" on the kernel command line is appended to UML's.
 
@@ -73,6 +72,9 @@ kind_of() {
 	8086:100e) echo e1000 ;;
 	1b36:0005) echo pci-testdev ;;
 	1af4:1110) echo ivshmem ;;
+	1033:0194) echo xhci ;;
+	8086:2922) echo ahci ;;
+	1234:11e8) echo edu ;;
 	*) echo other ;;
 	esac
 }
@@ -82,13 +84,15 @@ dev_kind() {
 }
 
 # Sets PASS (BDFs to hand to UML) and PEER (virtio-net that stays in L1).
-# Default policy: every nvme, virtio-blk, e1000e, pci-testdev and ivshmem;
-# the e1000 with rig.intx=1; the first virtio-net in BDF order; the next
-# virtio-net is the peer.
+# Default policy: every nvme, e1000e, e1000, pci-testdev and ivshmem; the
+# first virtio-blk and the first virtio-net in BDF order; the next
+# virtio-net is the peer. That is eight devices, virt-pci's limit: the
+# xHCI, edu and the other virtio-blk are passed when rig.pass= names them
+# (tests/30-rig.sh has a set with them), and so is q35's own AHCI,
+# 00:1f.2.
 select_devices() {
-	local d bdf kind nets=0 wanted intx
+	local d bdf kind nets=0 blks=0 wanted
 	wanted=$(cmdline_opt rig.pass "" | tr ',' ' ')
-	intx=$(cmdline_opt rig.intx 0)
 	PASS=
 	PEER=
 	for d in /sys/bus/pci/devices/*; do
@@ -102,8 +106,11 @@ select_devices() {
 			continue
 		fi
 		case $kind in
-		nvme|virtio-blk|e1000e|pci-testdev|ivshmem) PASS="$PASS $bdf" ;;
-		e1000) [ "$intx" != 1 ] || PASS="$PASS $bdf" ;;
+		nvme|e1000e|e1000|pci-testdev|ivshmem) PASS="$PASS $bdf" ;;
+		virtio-blk)
+			blks=$((blks + 1))
+			[ $blks -eq 1 ] && PASS="$PASS $bdf"
+			;;
 		virtio-net)
 			nets=$((nets + 1))
 			[ $nets -eq 1 ] && PASS="$PASS $bdf"
@@ -163,11 +170,38 @@ bar_sizes() {
 	echo "$out"
 }
 
+# cfg_byte DEVDIR OFFSET: one byte of the device's config space, decimal.
+cfg_byte() {
+	od -An -tu1 -j "$2" -N1 "$1/config" | tr -d ' '
+}
+
+# irq_kinds DEVDIR: the interrupts the device offers, from its config
+# space: msix and msi (capabilities), intx (an interrupt pin); or none.
+irq_kinds() {
+	local d=$1 pos id ttl=48 out=
+	if [ $(($(cfg_byte "$d" 6) & 16)) -ne 0 ]; then
+		pos=$(($(cfg_byte "$d" 52) & 252))
+		while [ $pos -ge 64 ] && [ $ttl -gt 0 ]; do
+			id=$(cfg_byte "$d" $pos)
+			case $id in
+			5) out="$out,msi" ;;
+			17) out="$out,msix" ;;
+			esac
+			pos=$(($(cfg_byte "$d" $((pos + 1))) & 252))
+			ttl=$((ttl - 1))
+		done
+	fi
+	[ "$(cfg_byte "$d" 61)" -ne 0 ] && out="$out,intx"
+	out=${out#,}
+	echo "${out:-none}"
+}
+
 # device_line BDF GROUP: one line of l1-devices.txt.
 device_line() {
 	local d=/sys/bus/pci/devices/$1
 	echo "$1 kind=$(dev_kind "$d") vendor=$(cat "$d/vendor")" \
-	     "device=$(cat "$d/device") class=$(cat "$d/class") group=$2$(bar_sizes "$d")"
+	     "device=$(cat "$d/device") class=$(cat "$d/class") group=$2" \
+	     "irqs=$(irq_kinds "$d")$(bar_sizes "$d")"
 }
 
 # dump_rom BDF: L1's own reading of the device's expansion ROM, for UML's
@@ -211,7 +245,7 @@ bind_all() {
 	{
 		echo "# L1 view of the passed-through devices, one per line:"
 		echo "# BDF kind=K vendor=0xVVVV device=0xDDDD class=0xCCCCCC group=N" \
-		     "[barI=mem|io:0xSIZE]... [rom=0xSIZE]"
+		     "irqs=msix,msi,intx|none [barI=mem|io:0xSIZE]... [rom=0xSIZE]"
 	} > /uml-root/l1-devices.txt
 	for bdf in $PASS; do
 		bind_vfio "$bdf"

@@ -24,10 +24,19 @@
 #   PROGRESS_FD=N   where the steps and progress go (../scripts/lib.sh)
 #   L1_KERNEL_VERSION  the L1 kernel to use instead of the pinned one
 #                   (fetch-l1.sh)
-# Devices: 2x nvme, 1x virtio-blk, 2x virtio-net, 1x e1000e and 1x e1000
-# on one hubport hub (plus one device-less port) with no host backend, a
-# pci-testdev (with a 256 MiB BAR) and an ivshmem-plain (512 MiB). Disk
-# images are fresh sparse files.
+# Devices, at fixed addresses so that rig.pass= can name them (RIG_SET_IRQ
+# and RIG_SET_DEBUG of ../lib.sh do):
+#   00:01.0, 00:02.0  nvme (MSI-X)
+#   00:03.0  virtio-blk (MSI-X)       00:04.0  virtio-blk, vectors=0 (INTx)
+#   00:05.0  xHCI, MSI only, with a USB disk
+#   00:06.0  edu (MSI and INTx)
+#   00:07.0  virtio-net (for UML)     00:08.0  virtio-net (L1's peer)
+#   00:09.0  e1000e                   00:0c.0  e1000 (INTx only, I/O BAR)
+#   00:0a.0  pci-testdev (an I/O BAR, a 256 MiB BAR)
+#   00:0b.0  ivshmem-plain (a 512 MiB BAR)
+# The NICs share one hubport hub (plus one device-less port) with no host
+# backend. Disk images are fresh sparse files. UML takes at most eight
+# (virt-pci's limit): see l1-init.sh for which it gets by default.
 # Exit status: 0 if LOG has "RIG-RESULT: ... status=pass" (or status=done:
 # a script job ran to its end; or the job is interactive), 1 otherwise,
 # with a message on stderr that names the step that failed. LOG exists
@@ -103,7 +112,7 @@ make_disk() {
 make_disks() {
 	local n
 	DISKS=$(mktemp -d "$RIG_CACHE/disks.XXXXXX")
-	for n in nvme0 nvme1 vblk0; do
+	for n in nvme0 nvme1 vblk0 vblk1 usb0; do
 		make_disk "$n" "$DISK_MB"
 	done
 }
@@ -111,28 +120,37 @@ make_disks() {
 qemu_devices() {
 	local vio=disable-legacy=on,iommu_platform=on
 	echo "-drive file=$DISKS/nvme0.img,if=none,id=nvme0,format=raw"
-	echo "-device nvme,serial=rignvme0,drive=nvme0"
+	echo "-device nvme,serial=rignvme0,drive=nvme0,addr=0x1"
 	echo "-drive file=$DISKS/nvme1.img,if=none,id=nvme1,format=raw"
-	echo "-device nvme,serial=rignvme1,drive=nvme1"
+	echo "-device nvme,serial=rignvme1,drive=nvme1,addr=0x2"
 	echo "-drive file=$DISKS/vblk0.img,if=none,id=vblk0,format=raw"
-	echo "-device virtio-blk-pci,drive=vblk0,$vio"
+	echo "-device virtio-blk-pci,drive=vblk0,$vio,addr=0x3"
+	# Interrupts of each kind: INTx only (no MSI-X vector), MSI only
+	# (16 messages, of which xhci_hcd uses one per CPU plus one) and
+	# edu (MSI and INTx, for guest/irqtest).
+	echo "-drive file=$DISKS/vblk1.img,if=none,id=vblk1,format=raw"
+	echo "-device virtio-blk-pci,drive=vblk1,vectors=0,$vio,addr=0x4"
+	echo "-device nec-usb-xhci,id=xhci,msix=off,addr=0x5"
+	echo "-drive file=$DISKS/usb0.img,if=none,id=usb0,format=raw"
+	echo "-device usb-storage,drive=usb0,bus=xhci.0"
+	echo "-device edu,addr=0x6"
 	echo "-nic none"
 	echo "-netdev hubport,id=net0,hubid=0"
-	echo "-device virtio-net-pci,netdev=net0,mac=52:54:00:12:34:01,$vio"
+	echo "-device virtio-net-pci,netdev=net0,mac=52:54:00:12:34:01,$vio,addr=0x7"
 	echo "-netdev hubport,id=net1,hubid=0"
-	echo "-device virtio-net-pci,netdev=net1,mac=52:54:00:12:34:02,$vio"
+	echo "-device virtio-net-pci,netdev=net1,mac=52:54:00:12:34:02,$vio,addr=0x8"
 	echo "-netdev hubport,id=net2,hubid=0"
-	echo "-device e1000e,netdev=net2,mac=52:54:00:12:34:03"
+	echo "-device e1000e,netdev=net2,mac=52:54:00:12:34:03,addr=0x9"
 	# An I/O BAR of known content (and a memory BAR with the same), and a
 	# second large 64-bit BAR (256 MiB, with nothing behind it).
-	echo "-device pci-testdev,membar=256M"
+	echo "-device pci-testdev,membar=256M,addr=0xa"
 	# A large 64-bit BAR: 512 MiB of shared memory, touched only where
 	# the rig writes.
 	echo "-object memory-backend-ram,id=shm0,size=512M,share=on"
-	echo "-device ivshmem-plain,memdev=shm0"
-	# INTx only, with an I/O BAR the driver claims; passed with rig.intx=1.
+	echo "-device ivshmem-plain,memdev=shm0,addr=0xb"
+	# INTx only, with an I/O BAR the driver claims.
 	echo "-netdev hubport,id=net3,hubid=0"
-	echo "-device e1000,netdev=net3,mac=52:54:00:12:34:04"
+	echo "-device e1000,netdev=net3,mac=52:54:00:12:34:04,addr=0xc"
 	# A port with no device accepts and drops: without it the peer's TX
 	# stalls while no passed NIC is driven yet (NETDEV WATCHDOG in L1).
 	echo "-netdev hubport,id=sink,hubid=0"
