@@ -97,7 +97,8 @@ msix_irqs() {
 }
 
 # irq_check BDF KINDS: irqtest on device BDF (L1's address; edu binds by
-# itself, other devices by driver_override), 20 interrupts of each kind:
+# itself, other devices by driver_override, taken from their driver), 20
+# interrupts of each kind:
 # FAULT-IRQ: BDF KIND ok|fail STATS
 irq_check() {
 	local bdf d k r
@@ -106,6 +107,10 @@ irq_check() {
 	[ -e /sys/bus/pci/drivers/irqtest ] || insmod /modules/irqtest.ko
 	d=/sys/bus/pci/devices/$bdf
 	if [ ! -e "$d/irqtest" ]; then
+		# UML's own driver (the e1000's, say) may have it.
+		if [ -e "$d/driver" ]; then
+			echo "$bdf" > "$d/driver/unbind"
+		fi
 		echo irqtest > "$d/driver_override"
 		echo "$bdf" > /sys/bus/pci/drivers_probe
 	fi
