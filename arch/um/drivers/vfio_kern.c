@@ -160,18 +160,26 @@ static void uml_vfio_put_group(struct uml_vfio_group *group)
 	uml_vfio_container_put();
 }
 
-/* The host asks for the device back: release it, once. */
+/*
+ * The host asks for the device back (interrupt context), repeatedly until
+ * it has it. A registered device is released by its release_work; one
+ * being set up once it is registered (uml_vfio_open_device()), not before,
+ * so that set-up owns it until then and may still fail and free it; one
+ * being released already needs nothing more.
+ */
 void uml_vfio_request(struct uml_vfio_device *dev)
 {
 	unsigned long flags;
-	bool first;
+	bool claim;
 
 	raw_spin_lock_irqsave(&dev->lock, flags);
-	first = !dev->released;
-	dev->released = true;
+	dev->host_request = true;
+	claim = dev->state == UML_VFIO_ACTIVE;
+	if (claim)
+		dev->state = UML_VFIO_RELEASING;
 	raw_spin_unlock_irqrestore(&dev->lock, flags);
 
-	if (first)
+	if (claim)
 		schedule_work(&dev->release_work);
 }
 
@@ -189,7 +197,9 @@ static int uml_vfio_registered;
  */
 static int uml_vfio_open_device(struct uml_vfio_device *dev)
 {
+	unsigned long flags;
 	const char *step;
+	bool asked;
 	int err;
 
 	lockdep_assert_held(&uml_vfio_mtx);
@@ -245,6 +255,13 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 	}
 
 	uml_vfio_registered++;
+
+	raw_spin_lock_irqsave(&dev->lock, flags);
+	asked = dev->host_request;
+	dev->state = asked ? UML_VFIO_RELEASING : UML_VFIO_ACTIVE;
+	raw_spin_unlock_irqrestore(&dev->lock, flags);
+	if (asked)
+		schedule_work(&dev->release_work);
 	return 0;
 
 stop_intr:

@@ -14,7 +14,13 @@
  *   device and group lists and the container;
  * - each device's lock (a raw spinlock, taken with interrupts off, since
  *   MSI-X table writes come under the IRQ descriptor's lock) guards its
- *   interrupt state and its released flag against its interrupt handler.
+ *   interrupt state, its state and its host_request flag against its
+ *   interrupt handler.
+ *
+ * A device's life: UML_VFIO_SETUP while it is set up (uml_vfio_mtx held
+ * throughout), UML_VFIO_ACTIVE once registered with virt-pci, then
+ * UML_VFIO_RELEASING from the moment whatever releases it claims it (see
+ * uml_vfio_request()) until it is freed. Only the claimant releases it.
  */
 #ifndef __UM_VFIO_KERN_H
 #define __UM_VFIO_KERN_H
@@ -62,6 +68,12 @@ struct uml_vfio_msix {
 	struct uml_vfio_vector *vec;
 };
 
+enum uml_vfio_state {
+	UML_VFIO_SETUP,
+	UML_VFIO_ACTIVE,
+	UML_VFIO_RELEASING,
+};
+
 struct uml_vfio_device {
 	struct list_head list;
 	char name[UML_VFIO_NAME_LEN];
@@ -73,7 +85,8 @@ struct uml_vfio_device {
 	struct work_struct release_work;
 
 	raw_spinlock_t lock;
-	bool released;		/* the host asked for it back */
+	enum uml_vfio_state state;
+	bool host_request;	/* the host asked for it back */
 	struct uml_vfio_msix msix;
 };
 
