@@ -275,32 +275,60 @@ put_group:
 	return err;
 }
 
-/**
- * uml_vfio_release_work() - give a device back to the host
- * @work: the device's release_work
- *
- * VFIO asks through the request eventfd, e.g. when the host unbinds the
- * device from vfio-pci, and repeats until the device is closed. The guest
- * driver is removed first, then the device is released on the host, which
- * lets the host's unbind complete. UML keeps running without it.
+/*
+ * Undoes uml_vfio_open_device() on the host side once virt-pci has let go
+ * of the device: its interrupts, then its BARs and fds, then its group and
+ * the container as their last users go.
  */
-static void uml_vfio_release_work(struct work_struct *work)
+static void uml_vfio_close_device(struct uml_vfio_device *dev)
 {
-	struct uml_vfio_device *dev = container_of(work, struct uml_vfio_device,
-						   release_work);
+	lockdep_assert_held(&uml_vfio_mtx);
 
-	pr_info("%s: the host asks for the device back: releasing it\n",
-		dev->name);
-	um_pci_device_unregister(&dev->pdev);
-
-	guard(mutex)(&uml_vfio_mtx);
-	list_del(&dev->list);
-	uml_vfio_registered--;
 	uml_vfio_intr_stop(dev);
 	uml_vfio_intr_free(dev);
 	uml_vfio_user_teardown_device(&dev->udev);
 	uml_vfio_put_group(dev->group);
+}
+
+/* Set by uml_vfio_exit(): the host side is gone. */
+static bool uml_vfio_exiting;
+
+/**
+ * uml_vfio_release() - give a device back to the host
+ * @dev: device, claimed for release (UML_VFIO_RELEASING) by the caller
+ * @why: what asked for it, for the log
+ *
+ * The one way a device goes while UML runs, as a PCI hot-unplug: the
+ * guest driver is removed first, with the device still working, then the
+ * device is closed on the host (which lets a host unbind complete) and
+ * freed. UML keeps running without it.
+ */
+static void uml_vfio_release(struct uml_vfio_device *dev, const char *why)
+{
+	pr_info("%s: %s: releasing it\n", dev->name, why);
+	if (READ_ONCE(uml_vfio_exiting))
+		return;
+
+	um_pci_device_unregister(&dev->pdev);
+
+	guard(mutex)(&uml_vfio_mtx);
+	if (uml_vfio_exiting)
+		return;
+	uml_vfio_registered--;
+	uml_vfio_close_device(dev);
+	list_del(&dev->list);
 	kfree(dev);
+}
+
+/*
+ * VFIO asks through the request eventfd, e.g. when the host unbinds the
+ * device from vfio-pci, and repeats until the device is closed.
+ */
+static void uml_vfio_release_work(struct work_struct *work)
+{
+	uml_vfio_release(container_of(work, struct uml_vfio_device,
+				      release_work),
+			 "the host asks for the device back");
 }
 
 /**
@@ -481,28 +509,31 @@ static int __init uml_vfio_init(void)
 }
 late_initcall(uml_vfio_init);
 
-/*
- * Built-in code has no module_exit: this runs as UML exits and releases
- * the host side only, since the kernel is going away around it. As in
- * uml_vfio_release_work(), the IRQ goes first, so that no interrupt runs
- * on a half-released device.
+/**
+ * uml_vfio_exit() - close every device as UML exits
+ *
+ * Built-in code has no module_exit: this exitcall runs as UML's host
+ * process exits, from power-off (after the guest drivers' shutdown) or
+ * from a fatal signal's handler, in whatever context that interrupted.
+ * It closes the devices on the host only, since the kernel is going away
+ * around them, and must not wait: if a set-up or a release holds the
+ * lock, it leaves them to the host, which closes all of it with the
+ * process. A release under way stops short of the host side (which this
+ * has closed) when it goes on.
  */
 static void uml_vfio_exit(void)
 {
-	struct uml_vfio_device *dev;
-	struct uml_vfio_group *group;
+	struct uml_vfio_device *dev, *next;
 
-	list_for_each_entry(dev, &uml_vfio_devices, list) {
-		uml_vfio_intr_stop(dev);
-		uml_vfio_user_teardown_device(&dev->udev);
+	if (!mutex_trylock(&uml_vfio_mtx))
+		return;
+
+	WRITE_ONCE(uml_vfio_exiting, true);
+	list_for_each_entry_safe(dev, next, &uml_vfio_devices, list) {
+		uml_vfio_close_device(dev);
+		list_del(&dev->list);
 	}
-
-	list_for_each_entry(group, &uml_vfio_groups, list) {
-		uml_vfio_container_exit_group(group->fd);
-		os_close_file(group->fd);
-	}
-
-	uml_vfio_container_exit();
+	mutex_unlock(&uml_vfio_mtx);
 }
 
 __uml_exitcall(uml_vfio_exit);

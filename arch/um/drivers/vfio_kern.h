@@ -105,8 +105,6 @@ void uml_vfio_container_put(void);
 int uml_vfio_container_attach(const char *dev, int group);
 void uml_vfio_container_detach(int group);
 int uml_vfio_dma_map_memory(const char *dev);
-void uml_vfio_container_exit_group(int group);
-void uml_vfio_container_exit(void);
 
 /* vfio_bar.c */
 extern bool uml_vfio_mmap;
