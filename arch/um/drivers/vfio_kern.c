@@ -221,6 +221,15 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		goto put_group;
 	}
 
+	/* Whatever its last user left in it, the guest driver starts afresh. */
+	err = uml_vfio_user_reset_device(&dev->udev);
+	if (err == -ENOTTY)
+		pr_info("%s: the host cannot reset it: the guest driver gets it as its last user left it\n",
+			dev->name);
+	else if (err)
+		pr_warn("%s: resetting it: %s (going on without a reset)\n",
+			dev->name, uml_vfio_user_strerror(err));
+
 	err = uml_vfio_intr_init(dev);
 	if (err)
 		goto teardown_udev;
@@ -277,15 +286,24 @@ put_group:
 
 /*
  * Undoes uml_vfio_open_device() on the host side once virt-pci has let go
- * of the device: its interrupts, then its BARs and fds, then its group and
- * the container as their last users go.
+ * of the device: its interrupts, then a reset for the next user (@reset),
+ * its BARs and fds, then its group and the container as their last users
+ * go.
  */
-static void uml_vfio_close_device(struct uml_vfio_device *dev)
+static void uml_vfio_close_device(struct uml_vfio_device *dev, bool reset)
 {
+	int err;
+
 	lockdep_assert_held(&uml_vfio_mtx);
 
 	uml_vfio_intr_stop(dev);
 	uml_vfio_intr_free(dev);
+	if (reset) {
+		err = uml_vfio_user_reset_device(&dev->udev);
+		if (err && err != -ENOTTY)
+			uml_vfio_fail(dev->name, "resetting it for the next user",
+				      err, NULL);
+	}
 	uml_vfio_user_teardown_device(&dev->udev);
 	uml_vfio_put_group(dev->group);
 }
@@ -315,7 +333,7 @@ static void uml_vfio_release(struct uml_vfio_device *dev, const char *why)
 	if (uml_vfio_exiting)
 		return;
 	uml_vfio_registered--;
-	uml_vfio_close_device(dev);
+	uml_vfio_close_device(dev, true);
 	list_del(&dev->list);
 	kfree(dev);
 }
@@ -530,7 +548,8 @@ static void uml_vfio_exit(void)
 
 	WRITE_ONCE(uml_vfio_exiting, true);
 	list_for_each_entry_safe(dev, next, &uml_vfio_devices, list) {
-		uml_vfio_close_device(dev);
+		/* The kernel is halting: vfio-pci resets it as it is closed. */
+		uml_vfio_close_device(dev, false);
 		list_del(&dev->list);
 	}
 	mutex_unlock(&uml_vfio_mtx);

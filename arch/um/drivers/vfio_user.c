@@ -396,6 +396,16 @@ int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev)
 	return 0;
 }
 
+/* Return: 0, -ENOTTY if VFIO cannot reset the device, or a negative errno. */
+int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev)
+{
+	if (!dev->can_reset)
+		return -ENOTTY;
+	if (ioctl(dev->device, VFIO_DEVICE_RESET) < 0)
+		return -errno;
+	return 0;
+}
+
 /**
  * uml_vfio_user_setup_device() - open a device of an attached group
  * @dev: filled in on success
@@ -429,6 +439,8 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 		err = -errno;
 		goto close_device;
 	}
+
+	dev->can_reset = device_info.flags & VFIO_DEVICE_FLAGS_RESET;
 
 	*step = "reading region info";
 	err = vfio_get_regions(dev, device_info.num_regions);

@@ -36,6 +36,7 @@ struct uml_vfio_user_device {
 	int reqfd;
 
 	struct uml_vfio_user_region region[UML_VFIO_NUM_REGIONS];
+	bool can_reset;		/* VFIO_DEVICE_RESET works */
 
 	int irq_count;
 	bool irq_resizable;	/* VFIO can add vectors to enabled MSI-X */
@@ -62,6 +63,7 @@ void uml_vfio_user_unset_container(int container, int group);
 int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 			       const char *device, const char **step);
 int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev);
+int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev);
 void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev);
 
 int uml_vfio_user_activate_irq(struct uml_vfio_user_device *dev, int index);
