@@ -288,9 +288,11 @@ put_group:
  * Undoes uml_vfio_open_device() on the host side once virt-pci has let go
  * of the device: its interrupts, then a reset for the next user (@reset),
  * its BARs and fds, then its group and the container as their last users
- * go.
+ * go. @keep_maps: guest accesses may still use direct windows into the
+ * BARs, whose addresses must stay mapped.
  */
-static void uml_vfio_close_device(struct uml_vfio_device *dev, bool reset)
+static void uml_vfio_close_device(struct uml_vfio_device *dev, bool reset,
+				  bool keep_maps)
 {
 	int err;
 
@@ -304,6 +306,8 @@ static void uml_vfio_close_device(struct uml_vfio_device *dev, bool reset)
 			uml_vfio_fail(dev->name, "resetting it for the next user",
 				      err, NULL);
 	}
+	if (keep_maps)
+		uml_vfio_user_abandon_bars(&dev->udev);
 	uml_vfio_user_teardown_device(&dev->udev);
 	uml_vfio_put_group(dev->group);
 }
@@ -323,17 +327,23 @@ static bool uml_vfio_exiting;
  */
 static void uml_vfio_release(struct uml_vfio_device *dev, const char *why)
 {
+	int kept;
+
 	pr_info("%s: %s: releasing it\n", dev->name, why);
 	if (READ_ONCE(uml_vfio_exiting))
 		return;
 
-	um_pci_device_unregister(&dev->pdev);
+	/* Cuts off BAR mappings that a guest driver kept (a driver bug). */
+	kept = um_pci_device_unregister(&dev->pdev);
+	if (kept)
+		pr_warn("%s: a guest driver kept %d BAR mapping(s) of it, which read all-ones from now on\n",
+			dev->name, kept);
 
 	guard(mutex)(&uml_vfio_mtx);
 	if (uml_vfio_exiting)
 		return;
 	uml_vfio_registered--;
-	uml_vfio_close_device(dev, true);
+	uml_vfio_close_device(dev, true, kept > 0);
 	list_del(&dev->list);
 	kfree(dev);
 }
@@ -548,8 +558,12 @@ static void uml_vfio_exit(void)
 
 	WRITE_ONCE(uml_vfio_exiting, true);
 	list_for_each_entry_safe(dev, next, &uml_vfio_devices, list) {
-		/* The kernel is halting: vfio-pci resets it as it is closed. */
-		uml_vfio_close_device(dev, false);
+		/*
+		 * The kernel is halting: vfio-pci resets the device as it is
+		 * closed, and the guest's direct windows into its BARs were
+		 * never revoked.
+		 */
+		uml_vfio_close_device(dev, false, true);
 		list_del(&dev->list);
 	}
 	mutex_unlock(&uml_vfio_mtx);

@@ -396,6 +396,36 @@ int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev)
 	return 0;
 }
 
+/**
+ * uml_vfio_user_abandon_bars() - let go of the BAR mappings, not of their addresses
+ * @dev: device
+ *
+ * Each mapping is replaced by anonymous memory at its address, which then
+ * stays mapped for good: a guest access that found a BAR's direct window
+ * before it was revoked may still load or store there. The device's pages
+ * are let go of, as closing the device needs (a mapping holds its file).
+ */
+void uml_vfio_user_abandon_bars(struct uml_vfio_user_device *dev)
+{
+	int i, j;
+
+	for (i = 0; i < UML_VFIO_NUM_BARS; i++) {
+		struct uml_vfio_user_region *r = &dev->region[i];
+
+		for (j = 0; j < r->nr_maps; j++) {
+			struct uml_vfio_user_map *m = &r->maps[j];
+
+			if (mmap(m->addr, m->size, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+				 MAP_NORESERVE, -1, 0) == MAP_FAILED)
+				munmap(m->addr, m->size);
+		}
+		kfree(r->maps);
+		r->maps = NULL;
+		r->nr_maps = 0;
+	}
+}
+
 /* Return: 0, -ENOTTY if VFIO cannot reset the device, or a negative errno. */
 int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev)
 {

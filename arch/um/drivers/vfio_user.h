@@ -63,6 +63,7 @@ void uml_vfio_user_unset_container(int container, int group);
 int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 			       const char *device, const char **step);
 int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev);
+void uml_vfio_user_abandon_bars(struct uml_vfio_user_device *dev);
 int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev);
 void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev);
 
