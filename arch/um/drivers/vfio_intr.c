@@ -238,7 +238,7 @@ static irqreturn_t uml_vfio_interrupt(int irq, void *opaque)
 
 			target[i] = 0;
 			/* With MSI-X off, the device would have sent nothing. */
-			if (fired[i] == UML_VFIO_REQUEST || !dev->msix.enabled)
+			if (fired[i] < 0 || !dev->msix.enabled)
 				continue;
 			vec = &dev->msix.vec[fired[i]];
 			if (vec->masked || dev->msix.maskall)
@@ -251,8 +251,8 @@ static irqreturn_t uml_vfio_interrupt(int irq, void *opaque)
 			break;
 
 		for (i = 0; i < n; i++) {
-			if (fired[i] == UML_VFIO_REQUEST)
-				uml_vfio_request(dev);
+			if (fired[i] < 0)
+				uml_vfio_host_event(dev, fired[i]);
 			else if (target[i] && generic_handle_irq(target[i]))
 				pr_err_ratelimited("%s: MSI-X vector %d names IRQ %d, which has no handler\n",
 						   dev->name, fired[i], target[i]);

@@ -167,7 +167,7 @@ static void uml_vfio_put_group(struct uml_vfio_group *group)
  * so that set-up owns it until then and may still fail and free it; one
  * being released already needs nothing more.
  */
-void uml_vfio_request(struct uml_vfio_device *dev)
+static void uml_vfio_request(struct uml_vfio_device *dev)
 {
 	unsigned long flags;
 	bool claim;
@@ -181,6 +181,22 @@ void uml_vfio_request(struct uml_vfio_device *dev)
 
 	if (claim)
 		schedule_work(&dev->release_work);
+}
+
+/**
+ * uml_vfio_host_event() - the host signalled one of the device's events
+ * @dev: device
+ * @event: UML_VFIO_REQUEST or UML_VFIO_ERROR
+ *
+ * Called from the device's interrupt handler.
+ */
+void uml_vfio_host_event(struct uml_vfio_device *dev, int event)
+{
+	if (event == UML_VFIO_ERROR)
+		pr_err_ratelimited("%s: the host reports an uncorrectable error on the device (AER)\n",
+				   dev->name);
+	else
+		uml_vfio_request(dev);
 }
 
 /* Devices registered with virt-pci, to explain its limit when hit. */

@@ -97,7 +97,7 @@ extern struct mutex uml_vfio_mtx;
 /* vfio_kern.c */
 void uml_vfio_fail(const char *dev, const char *step, int err,
 		   const char *hint);
-void uml_vfio_request(struct uml_vfio_device *dev);
+void uml_vfio_host_event(struct uml_vfio_device *dev, int event);
 
 /* vfio_dma.c: all called with uml_vfio_mtx held */
 int uml_vfio_container_get(const char *dev);

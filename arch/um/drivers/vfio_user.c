@@ -238,26 +238,38 @@ static int vfio_get_regions(struct uml_vfio_user_device *dev,
 	return 0;
 }
 
-/*
+/**
+ * vfio_setup_event() - have VFIO signal one of the device's events
+ * @dev: device
+ * @num_irqs: the device's number of IRQ indexes
+ * @index: VFIO_PCI_REQ_IRQ_INDEX or VFIO_PCI_ERR_IRQ_INDEX
+ * @tag: what uml_vfio_user_poll_irqs() reports it as
+ * @fdp: the eventfd, or -1 if the device has no such event
+ *
  * VFIO signals the request eventfd when the host wants the device back
- * (e.g. an unbind from vfio-pci); without one, such an unbind blocks until
- * UML exits. It shares the epoll fd with the vectors.
+ * (e.g. an unbind from vfio-pci; without one, such an unbind blocks until
+ * UML exits), and the error eventfd when AER reports an uncorrectable
+ * error (PCIe devices only). Both share the epoll fd with the vectors.
+ *
+ * Return: 0 or a negative errno.
  */
-static int vfio_setup_request(struct uml_vfio_user_device *dev,
-			      unsigned int num_irqs)
+static int vfio_setup_event(struct uml_vfio_user_device *dev,
+			    unsigned int num_irqs, unsigned int index, int tag,
+			    int *fdp)
 {
 	struct vfio_irq_info info = {
 		.argsz = sizeof(info),
-		.index = VFIO_PCI_REQ_IRQ_INDEX,
+		.index = index,
 	};
 	struct epoll_event ev = {
 		.events = EPOLLIN,
-		.data.u32 = (unsigned int)UML_VFIO_REQUEST,
+		.data.u32 = (unsigned int)tag,
 	};
 	struct vfio_irq_set *irq_set = dev->irq_set;
 	int fd, err;
 
-	if (num_irqs <= VFIO_PCI_REQ_IRQ_INDEX ||
+	*fdp = -1;
+	if (num_irqs <= index ||
 	    ioctl(dev->device, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0 ||
 	    info.count < 1 || !(info.flags & VFIO_IRQ_INFO_EVENTFD))
 		return 0;
@@ -268,7 +280,7 @@ static int vfio_setup_request(struct uml_vfio_user_device *dev,
 
 	irq_set->argsz = sizeof(*irq_set) + sizeof(int);
 	irq_set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	irq_set->index = VFIO_PCI_REQ_IRQ_INDEX;
+	irq_set->index = index;
 	irq_set->start = 0;
 	irq_set->count = 1;
 	memcpy(irq_set->data, &fd, sizeof(int));
@@ -280,7 +292,7 @@ static int vfio_setup_request(struct uml_vfio_user_device *dev,
 		return err;
 	}
 
-	dev->reqfd = fd;
+	*fdp = fd;
 	return 0;
 }
 
@@ -459,6 +471,7 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 	int err, i;
 
 	dev->reqfd = -1;
+	dev->errfd = -1;
 	*step = "getting device fd";
 	dev->device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, device);
 	if (dev->device < 0)
@@ -512,12 +525,22 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 	}
 
 	*step = "setting up the request eventfd";
-	err = vfio_setup_request(dev, device_info.num_irqs);
+	err = vfio_setup_event(dev, device_info.num_irqs, VFIO_PCI_REQ_IRQ_INDEX,
+			       UML_VFIO_REQUEST, &dev->reqfd);
 	if (err)
 		goto close_epoll;
 
+	*step = "setting up the error eventfd";
+	err = vfio_setup_event(dev, device_info.num_irqs, VFIO_PCI_ERR_IRQ_INDEX,
+			       UML_VFIO_ERROR, &dev->errfd);
+	if (err)
+		goto close_reqfd;
+
 	return 0;
 
+close_reqfd:
+	if (dev->reqfd >= 0)
+		close(dev->reqfd);
 close_epoll:
 	close(dev->epoll);
 
@@ -538,6 +561,8 @@ void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev)
 	for (i = 0; i < dev->irq_count; i++)
 		uml_vfio_user_deactivate_irq(dev, i);
 	vfio_unmap_bars(dev);
+	if (dev->errfd >= 0)
+		close(dev->errfd);
 	if (dev->reqfd >= 0)
 		close(dev->reqfd);
 	close(dev->epoll);
@@ -660,8 +685,10 @@ int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
 	for (i = 0; i < n; i++) {
 		int index = ev[i].data.u32;
 
-		if (index == UML_VFIO_REQUEST) {
-			if (read(dev->reqfd, &v, sizeof(v)) == sizeof(v))
+		if (index == UML_VFIO_REQUEST || index == UML_VFIO_ERROR) {
+			int fd = index == UML_VFIO_ERROR ? dev->errfd : dev->reqfd;
+
+			if (read(fd, &v, sizeof(v)) == sizeof(v))
 				fired[count++] = index;
 			continue;
 		}

@@ -11,8 +11,12 @@
 #define UML_VFIO_NUM_BARS	6
 #define UML_VFIO_CONFIG_REGION	7
 
-/* Reported by uml_vfio_user_poll_irqs(): the host wants the device back. */
+/*
+ * Reported by uml_vfio_user_poll_irqs() besides vectors (>= 0): the host
+ * wants the device back, or reports an uncorrectable error on it.
+ */
 #define UML_VFIO_REQUEST	(-1)
+#define UML_VFIO_ERROR		(-2)
 
 /* A part of a BAR mapped into UML's (host) address space. */
 struct uml_vfio_user_map {
@@ -32,8 +36,9 @@ struct uml_vfio_user_device {
 	int device;
 	/* Readiness of all vector eventfds, registered as one UML IRQ. */
 	int epoll;
-	/* VFIO's request eventfd, or -1 if the host has none. */
+	/* VFIO's request and error eventfds, or -1 if the device has none. */
 	int reqfd;
+	int errfd;
 
 	struct uml_vfio_user_region region[UML_VFIO_NUM_REGIONS];
 	bool can_reset;		/* VFIO_DEVICE_RESET works */
