@@ -307,8 +307,8 @@ int uml_vfio_intr_init(struct uml_vfio_device *dev)
 
 	pos = uml_vfio_find_capability(dev, PCI_CAP_ID_MSIX);
 	if (!pos) {
-		pr_err("%s: no MSI-X capability (only MSI-X devices are supported for now)\n",
-		       dev->name);
+		uml_vfio_err("%s: no MSI-X capability (only MSI-X devices are supported for now)\n",
+			     dev->name);
 		return -EOPNOTSUPP;
 	}
 
@@ -329,8 +329,8 @@ int uml_vfio_intr_init(struct uml_vfio_device *dev)
 	dev->msix.pba_size = DIV_ROUND_UP(qsize, 64) * 8;
 	dev->msix.vectors = min_t(int, qsize, dev->udev.irq_count);
 	if (!dev->msix.vectors) {
-		pr_err("%s: the host offers no MSI-X vectors for it\n",
-		       dev->name);
+		uml_vfio_err("%s: the host offers no MSI-X vectors for it\n",
+			     dev->name);
 		return -EOPNOTSUPP;
 	}
 

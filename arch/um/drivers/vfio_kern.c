@@ -37,12 +37,29 @@ static char uml_vfio_args[COMMAND_LINE_SIZE] __initdata;
 static size_t uml_vfio_args_len __initdata;
 static bool uml_vfio_args_truncated __initdata;
 
+/**
+ * uml_vfio_err() - log an error line of a set-up step
+ * @fmt: printf format, ending in a newline
+ */
+void uml_vfio_err(const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("%pV", &vaf);
+	va_end(args);
+}
+
 /* Reports a failed step in one line: device, step, error and a hint. */
 void uml_vfio_fail(const char *dev, const char *step, int err,
 		   const char *hint)
 {
-	pr_err("%s: %s: %s%s%s%s\n", dev, step, uml_vfio_user_strerror(err),
-	       hint ? " (" : "", hint ?: "", hint ? ")" : "");
+	uml_vfio_err("%s: %s: %s%s%s%s\n", dev, step,
+		     uml_vfio_user_strerror(err), hint ? " (" : "", hint ?: "",
+		     hint ? ")" : "");
 }
 
 static void uml_vfio_no_group_hint(const char *dev, char *hint, size_t len)
@@ -112,8 +129,8 @@ static struct uml_vfio_group *uml_vfio_get_group(const char *dev)
 	err = uml_vfio_user_group_viable(fd);
 	if (err <= 0) {
 		if (!err) {
-			pr_err("%s: IOMMU group %d is not viable (bind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci)\n",
-			       dev, id, id);
+			uml_vfio_err("%s: IOMMU group %d is not viable (bind every device of /sys/kernel/iommu_groups/%d/devices to vfio-pci)\n",
+				     dev, id, id);
 			err = -EINVAL;
 		} else {
 			uml_vfio_fail(dev, "reading group status", err, NULL);
@@ -222,7 +239,7 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 
 	err = uml_vfio_user_device_exists(dev->name);
 	if (err) {
-		pr_err("%s: no such PCI device on the host\n", dev->name);
+		uml_vfio_err("%s: no such PCI device on the host\n", dev->name);
 		return err;
 	}
 
@@ -271,8 +288,8 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 	err = um_pci_device_register(&dev->pdev);
 	if (err) {
 		if (err == -ENOSPC)
-			pr_err("%s: registering with virt-pci: no free slot (virt-pci holds no more than the %d devices already registered)\n",
-			       dev->name, uml_vfio_registered);
+			uml_vfio_err("%s: registering with virt-pci: no free slot (virt-pci holds no more than the %d devices already registered)\n",
+				     dev->name, uml_vfio_registered);
 		else
 			uml_vfio_fail(dev->name, "registering with virt-pci",
 				      err, NULL);
@@ -407,8 +424,8 @@ static const char *uml_vfio_parse_addr(const char *s, char *name)
 		if (!digits || *p != sep[i])
 			return "expected DDDD:BB:SS.F (hexadecimal)";
 		if (v > max[i]) {
-			pr_err("%s: %s %#llx out of range (0-%#x)\n", s, what[i],
-			       v, max[i]);
+			uml_vfio_err("%s: %s %#llx out of range (0-%#x)\n", s,
+				     what[i], v, max[i]);
 			return "";
 		}
 		field[i] = v;
@@ -421,32 +438,43 @@ static const char *uml_vfio_parse_addr(const char *s, char *name)
 	return NULL;
 }
 
-/* Return: the new device, or NULL after saying why @arg is not used. */
-static struct uml_vfio_device * __init uml_vfio_new_device(const char *arg)
+/* Return: 0 with @arg normalised into @name, or -EINVAL after saying why not. */
+static int uml_vfio_check_addr(const char *arg, char *name)
 {
-	char name[UML_VFIO_NAME_LEN];
-	struct uml_vfio_device *dev;
 	const char *why;
 
 	if (!*arg) {
-		pr_err("vfio_uml.device= given without an address; expected DDDD:BB:SS.F\n");
-		return NULL;
+		uml_vfio_err("vfio_uml.device= given without an address; expected DDDD:BB:SS.F\n");
+		return -EINVAL;
 	}
 
 	why = uml_vfio_parse_addr(arg, name);
 	if (why) {
 		if (*why)
-			pr_err("%s: invalid device address: %s\n", arg, why);
-		return NULL;
+			uml_vfio_err("%s: invalid device address: %s\n", arg,
+				     why);
+		return -EINVAL;
 	}
+	return 0;
+}
+
+static struct uml_vfio_device *uml_vfio_find(const char *name)
+{
+	struct uml_vfio_device *dev;
+
+	lockdep_assert_held(&uml_vfio_mtx);
 
 	list_for_each_entry(dev, &uml_vfio_devices, list) {
-		if (!strcmp(dev->name, name)) {
-			pr_err("%s: given more than once; using it once\n",
-			       name);
-			return NULL;
-		}
+		if (!strcmp(dev->name, name))
+			return dev;
 	}
+	return NULL;
+}
+
+/* Return: a new device named @name, or NULL after saying so. */
+static struct uml_vfio_device *uml_vfio_alloc(const char *name)
+{
+	struct uml_vfio_device *dev;
 
 	dev = kzalloc_obj(*dev);
 	if (!dev) {
@@ -511,7 +539,7 @@ __uml_help(uml_vfio_cmdline_param_ops,
 	   "    vfio_uml.direct=0 keeps the mappings but makes every readl()/\n"
 	   "    writel() call the driver instead of accessing them inline.\n\n");
 
-static int __init uml_vfio_mapped_areas(struct uml_vfio_device *dev)
+static int uml_vfio_mapped_areas(struct uml_vfio_device *dev)
 {
 	int i, n = 0;
 
@@ -520,33 +548,50 @@ static int __init uml_vfio_mapped_areas(struct uml_vfio_device *dev)
 	return n;
 }
 
+/* Logs that @dev is the guest's now, and puts the same into @msg. */
+static void uml_vfio_passed(struct uml_vfio_device *dev, char *msg,
+			    size_t size)
+{
+	snprintf(msg, size,
+		 "%s: passed through (IOMMU group %d, %d MSI-X vectors, %d BAR areas mapped)",
+		 dev->name, dev->group->id, dev->msix.vectors,
+		 uml_vfio_mapped_areas(dev));
+	pr_info("%s\n", msg);
+}
+
 static int __init uml_vfio_init(void)
 {
 	struct uml_vfio_device *dev, *next;
+	char name[UML_VFIO_NAME_LEN], msg[128];
 	size_t pos;
 
 	if (uml_vfio_args_truncated)
 		pr_err("too many vfio_uml.device= parameters; ignoring the last ones\n");
 
-	guard(mutex)(&uml_vfio_mtx);
-
-	/* All of them first, so that duplicates of failed ones are caught. */
-	for (pos = 0; pos < uml_vfio_args_len;
-	     pos += strlen(uml_vfio_args + pos) + 1) {
-		dev = uml_vfio_new_device(uml_vfio_args + pos);
-		if (dev)
-			list_add_tail(&dev->list, &uml_vfio_devices);
-	}
-
-	list_for_each_entry_safe(dev, next, &uml_vfio_devices, list) {
-		if (uml_vfio_open_device(dev)) {
-			list_del(&dev->list);
-			kfree(dev);
-			continue;
+	scoped_guard(mutex, &uml_vfio_mtx) {
+		/* All of them first, so that duplicates of failed ones are caught. */
+		for (pos = 0; pos < uml_vfio_args_len;
+		     pos += strlen(uml_vfio_args + pos) + 1) {
+			if (uml_vfio_check_addr(uml_vfio_args + pos, name))
+				continue;
+			if (uml_vfio_find(name)) {
+				uml_vfio_err("%s: given more than once; using it once\n",
+					     name);
+				continue;
+			}
+			dev = uml_vfio_alloc(name);
+			if (dev)
+				list_add_tail(&dev->list, &uml_vfio_devices);
 		}
-		pr_info("%s: passed through (IOMMU group %d, %d MSI-X vectors, %d BAR areas mapped)\n",
-			dev->name, dev->group->id, dev->msix.vectors,
-			uml_vfio_mapped_areas(dev));
+
+		list_for_each_entry_safe(dev, next, &uml_vfio_devices, list) {
+			if (uml_vfio_open_device(dev)) {
+				list_del(&dev->list);
+				kfree(dev);
+				continue;
+			}
+			uml_vfio_passed(dev, msg, sizeof(msg));
+		}
 	}
 
 	return 0;

@@ -95,6 +95,7 @@ struct uml_vfio_device {
 extern struct mutex uml_vfio_mtx;
 
 /* vfio_kern.c */
+__printf(1, 2) void uml_vfio_err(const char *fmt, ...);
 void uml_vfio_fail(const char *dev, const char *step, int err,
 		   const char *hint);
 void uml_vfio_host_event(struct uml_vfio_device *dev, int event);
