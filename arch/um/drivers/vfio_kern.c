@@ -2,8 +2,8 @@
 /*
  * VFIO-based virtual PCI driver: passes host PCI devices, bound to vfio-pci,
  * through to UML on top of the um_pci_ops layer (virt-pci). This file holds
- * the device lifecycle: parameters, IOMMU groups, set-up and release (see
- * vfio_kern.h for the other files and the locking rules).
+ * the device lifecycle: parameters, mconsole commands, IOMMU groups, set-up
+ * and release (see vfio_kern.h for the other files and the locking rules).
  *
  * Based on the design of the RFC "um: Add VFIO-based virtual PCI driver" by
  * Tiwei Bie.
@@ -21,6 +21,8 @@
 #include <init.h>
 #include <os.h>
 
+#include "mconsole_kern.h"
+
 #include "vfio_kern.h"
 
 static LIST_HEAD(uml_vfio_groups);
@@ -37,20 +39,39 @@ static char uml_vfio_args[COMMAND_LINE_SIZE] __initdata;
 static size_t uml_vfio_args_len __initdata;
 static bool uml_vfio_args_truncated __initdata;
 
+/*
+ * While a device is added or removed over mconsole (uml_vfio_mtx held),
+ * the first error line logged is also kept here, for the reply.
+ */
+static char *uml_vfio_msg;
+static size_t uml_vfio_msg_size;
+
 /**
- * uml_vfio_err() - log an error line of a set-up step
+ * uml_vfio_err() - log an error line of a set-up or release step
  * @fmt: printf format, ending in a newline
+ *
+ * Called with uml_vfio_mtx held when an mconsole command may be waiting
+ * for the line.
  */
 void uml_vfio_err(const char *fmt, ...)
 {
 	struct va_format vaf;
 	va_list args;
+	size_t len;
 
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
 	pr_err("%pV", &vaf);
 	va_end(args);
+
+	if (!uml_vfio_msg || uml_vfio_msg[0])
+		return;
+	va_start(args, fmt);
+	len = vscnprintf(uml_vfio_msg, uml_vfio_msg_size, fmt, args);
+	va_end(args);
+	if (len && uml_vfio_msg[len - 1] == '\n')
+		uml_vfio_msg[len - 1] = '\0';
 }
 
 /* Reports a failed step in one line: device, step, error and a hint. */
@@ -532,7 +553,10 @@ __uml_help(uml_vfio_cmdline_param_ops,
 	   "vfio_uml.device=<domain:bus:slot.function>\n"
 	   "    Pass a host PCI device, bound to vfio-pci, through to UML via VFIO.\n"
 	   "    The domain may be left out (bus:slot.function means domain 0000).\n"
-	   "    Repeat the parameter to pass more devices. Only MSI-X capable\n"
+	   "    Repeat the parameter to pass more devices; while UML runs,\n"
+	   "    \"uml_mconsole UMID config vfio_uml.device=<address>\" adds one,\n"
+	   "    \"... remove vfio_uml.device=<address>\" removes one and\n"
+	   "    \"... config vfio_uml.device\" lists them. Only MSI-X capable\n"
 	   "    devices are supported for now, and their drivers must use MSI-X.\n"
 	   "    vfio_uml.mmap=0 turns off mapping BARs into UML: every BAR\n"
 	   "    access is then a pread/pwrite on the device.\n"
@@ -558,6 +582,223 @@ static void uml_vfio_passed(struct uml_vfio_device *dev, char *msg,
 		 uml_vfio_mapped_areas(dev));
 	pr_info("%s\n", msg);
 }
+
+/* The next error line logged also goes to @msg (uml_vfio_mtx held). */
+static void uml_vfio_msg_start(char *msg, size_t size)
+{
+	lockdep_assert_held(&uml_vfio_mtx);
+	msg[0] = '\0';
+	uml_vfio_msg = msg;
+	uml_vfio_msg_size = size;
+}
+
+/* Ends uml_vfio_msg_start(); says at least that @err happened. */
+static int uml_vfio_msg_end(const char *arg, int err)
+{
+	char *msg = uml_vfio_msg;
+
+	uml_vfio_msg = NULL;
+	if (err && !msg[0])
+		snprintf(msg, uml_vfio_msg_size, "%s: %s", arg,
+			 uml_vfio_user_strerror(err));
+	return err;
+}
+
+/**
+ * uml_vfio_add() - pass a device through while UML runs
+ * @arg: its address, as vfio_uml.device= takes it
+ * @msg: the line that says how it went, for mconsole's reply
+ * @size: size of @msg
+ *
+ * The same checks, and the same messages, as for a device given at boot.
+ *
+ * Return: 0 or a negative errno.
+ */
+static int uml_vfio_add(const char *arg, char *msg, size_t size)
+{
+	struct uml_vfio_device *dev;
+	char name[UML_VFIO_NAME_LEN];
+	int err;
+
+	guard(mutex)(&uml_vfio_mtx);
+	uml_vfio_msg_start(msg, size);
+	if (uml_vfio_exiting)
+		return uml_vfio_msg_end(arg, -ESHUTDOWN);
+
+	err = uml_vfio_check_addr(arg, name);
+	if (err)
+		return uml_vfio_msg_end(arg, err);
+
+	dev = uml_vfio_find(name);
+	if (dev) {
+		uml_vfio_err("%s: already passed through%s\n", name,
+			     READ_ONCE(dev->state) == UML_VFIO_RELEASING ?
+			     " and being released: add it again once it is gone" : "");
+		return uml_vfio_msg_end(arg, -EEXIST);
+	}
+
+	dev = uml_vfio_alloc(name);
+	if (!dev)
+		return uml_vfio_msg_end(arg, -ENOMEM);
+
+	list_add_tail(&dev->list, &uml_vfio_devices);
+	err = uml_vfio_open_device(dev);
+	if (err) {
+		list_del(&dev->list);
+		kfree(dev);
+		return uml_vfio_msg_end(arg, err);
+	}
+	uml_vfio_msg_end(arg, 0);
+	uml_vfio_passed(dev, msg, size);
+	return 0;
+}
+
+/* Finds the device at @arg and claims it for release, or says why not. */
+static struct uml_vfio_device *uml_vfio_claim(const char *arg)
+{
+	struct uml_vfio_device *dev;
+	char name[UML_VFIO_NAME_LEN];
+	unsigned long flags;
+	bool busy;
+	int err;
+
+	lockdep_assert_held(&uml_vfio_mtx);
+
+	err = uml_vfio_check_addr(arg, name);
+	if (err)
+		return ERR_PTR(err);
+
+	dev = uml_vfio_find(name);
+	if (!dev) {
+		uml_vfio_err("%s: not passed through: nothing to remove\n", name);
+		return ERR_PTR(-ENODEV);
+	}
+
+	raw_spin_lock_irqsave(&dev->lock, flags);
+	busy = dev->state != UML_VFIO_ACTIVE;
+	if (!busy)
+		dev->state = UML_VFIO_RELEASING;
+	raw_spin_unlock_irqrestore(&dev->lock, flags);
+	if (busy) {
+		uml_vfio_err("%s: being released already%s\n", name,
+			     READ_ONCE(dev->host_request) ?
+			     " (the host asked for it back)" : "");
+		return ERR_PTR(-EBUSY);
+	}
+	return dev;
+}
+
+/**
+ * uml_vfio_remove() - unplug a device while UML runs
+ * @arg: its address
+ * @msg: the line that says why not, for mconsole's reply
+ * @size: size of @msg
+ *
+ * Return: 0 once it is released, -ENODEV if it is not passed through,
+ * -EBUSY if it is being released already, -EINVAL for a bad address.
+ */
+static int uml_vfio_remove(const char *arg, char *msg, size_t size)
+{
+	struct uml_vfio_device *dev;
+
+	scoped_guard(mutex, &uml_vfio_mtx) {
+		uml_vfio_msg_start(msg, size);
+		dev = uml_vfio_claim(arg);
+		uml_vfio_msg_end(arg, PTR_ERR_OR_ZERO(dev));
+	}
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
+
+	uml_vfio_release(dev, "removal asked for over mconsole");
+	return 0;
+}
+
+static const char *uml_vfio_state_name(struct uml_vfio_device *dev)
+{
+	switch (READ_ONCE(dev->state)) {
+	case UML_VFIO_SETUP:
+		return "being set up";
+	case UML_VFIO_ACTIVE:
+		return "active";
+	default:
+		return READ_ONCE(dev->host_request) ?
+		       "being released (the host asked for it back)" :
+		       "being released";
+	}
+}
+
+/*
+ * mconsole: "config vfio_uml.device=ADDRESS" adds a device, "config
+ * vfio_uml.device" lists them, "remove vfio_uml.device=ADDRESS" removes
+ * one. mconsole runs its commands one at a time, from one work item, and
+ * sends the reply strings after the handlers return.
+ */
+static char uml_vfio_mc_reply[256];
+static char uml_vfio_mc_addr[UML_VFIO_NAME_LEN + 16];
+
+static int uml_vfio_mc_config(char *str, char **error_out)
+{
+	*error_out = uml_vfio_mc_reply;
+	/* mconsole calls this with "=ADDRESS" only */
+	return uml_vfio_add(str + 1, uml_vfio_mc_reply,
+			    sizeof(uml_vfio_mc_reply));
+}
+
+static int uml_vfio_mc_get_config(char *name, char *str, int size,
+				  char **error_out)
+{
+	struct uml_vfio_device *dev;
+	int n = 0, at;
+
+	if (*skip_spaces(name)) {
+		*error_out = "list with vfio_uml.device, add with vfio_uml.device=ADDRESS";
+		return 0;
+	}
+
+	guard(mutex)(&uml_vfio_mtx);
+	list_for_each_entry(dev, &uml_vfio_devices, list) {
+		at = min(n, size);
+		n += snprintf(str + at, size - at, "%s%s: %s (IOMMU group %d)",
+			      n ? "\n" : "", dev->name,
+			      uml_vfio_state_name(dev), dev->group->id);
+	}
+	if (!n)
+		n = snprintf(str, size, "no devices passed through");
+	return n + 1;
+}
+
+/*
+ * mconsole asks id() for a device number in [start, end], then, right
+ * after, calls remove() with it. Addresses are no such numbers: id()
+ * keeps the address for remove(), which says what is wrong with it.
+ */
+static int uml_vfio_mc_id(char **str, int *start_out, int *end_out)
+{
+	const char *arg = *str;
+
+	if (*arg == '=')
+		arg++;
+	strscpy(uml_vfio_mc_addr, arg);
+	*start_out = 0;
+	*end_out = 0;
+	return 0;
+}
+
+static int uml_vfio_mc_remove(int n, char **error_out)
+{
+	*error_out = uml_vfio_mc_reply;
+	return uml_vfio_remove(uml_vfio_mc_addr, uml_vfio_mc_reply,
+			       sizeof(uml_vfio_mc_reply));
+}
+
+static struct mc_device uml_vfio_mc = {
+	.list		= LIST_HEAD_INIT(uml_vfio_mc.list),
+	.name		= "vfio_uml.device",
+	.config		= uml_vfio_mc_config,
+	.get_config	= uml_vfio_mc_get_config,
+	.id		= uml_vfio_mc_id,
+	.remove		= uml_vfio_mc_remove,
+};
 
 static int __init uml_vfio_init(void)
 {
@@ -594,6 +835,7 @@ static int __init uml_vfio_init(void)
 		}
 	}
 
+	mconsole_register_dev(&uml_vfio_mc);
 	return 0;
 }
 late_initcall(uml_vfio_init);
