@@ -11,6 +11,7 @@
 #define pr_fmt(fmt) "vfio_uml: " fmt
 
 #include <linux/ctype.h>
+#include <linux/delay.h>
 #include <linux/hex.h>
 #include <linux/lockdep.h>
 #include <linux/module.h>
@@ -237,6 +238,44 @@ void uml_vfio_host_event(struct uml_vfio_device *dev, int event)
 		uml_vfio_request(dev);
 }
 
+/*
+ * Fault injection for tests, in kernels built with CONFIG_FAULT_INJECTION
+ * (also writable in /sys/module/vfio_uml/parameters/fault):
+ *   vfio_uml.fault=request_setup  each set-up has the host ask for the
+ *       device back just before it is registered, then fails
+ *   vfio_uml.fault=slow_release   each release waits 5 s before it removes
+ *       the guest driver, so that a test can try to remove it meanwhile
+ */
+static char uml_vfio_fault[16];
+#ifdef CONFIG_FAULT_INJECTION
+module_param_string(fault, uml_vfio_fault, sizeof(uml_vfio_fault), 0644);
+MODULE_PARM_DESC(fault, "Inject a fault: request_setup or slow_release");
+#endif
+
+static bool uml_vfio_fault_on(const char *what)
+{
+	return IS_ENABLED(CONFIG_FAULT_INJECTION) &&
+	       sysfs_streq(uml_vfio_fault, what);
+}
+
+/*
+ * vfio_uml.fault=request_setup: a host request (through the request
+ * eventfd, as VFIO signals it) reaches the interrupt handler, then set-up
+ * fails. Return: the injected error.
+ */
+static int uml_vfio_fault_request(struct uml_vfio_device *dev)
+{
+	int i, err;
+
+	err = uml_vfio_user_kick_request(&dev->udev);
+	for (i = 0; !err && i < 250 && !READ_ONCE(dev->host_request); i++)
+		msleep(20);
+	uml_vfio_err("%s: registering with virt-pci: injected failure (vfio_uml.fault=request_setup) %s\n",
+		     dev->name, READ_ONCE(dev->host_request) ?
+		     "after a host request" : "but no host request arrived");
+	return -EIO;
+}
+
 /* Devices registered with virt-pci, to explain its limit when hit. */
 static int uml_vfio_registered;
 
@@ -306,6 +345,11 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 	dev->pdev.ops = &uml_vfio_um_pci_ops;
 	if (uml_vfio_mmap)
 		dev->pdev.bar_ops = &uml_vfio_bar_ops;
+	if (uml_vfio_fault_on("request_setup")) {
+		err = uml_vfio_fault_request(dev);
+		goto stop_intr;
+	}
+
 	err = um_pci_device_register(&dev->pdev);
 	if (err) {
 		if (err == -ENOSPC)
@@ -384,6 +428,8 @@ static void uml_vfio_release(struct uml_vfio_device *dev, const char *why)
 	int kept;
 
 	pr_info("%s: %s: releasing it\n", dev->name, why);
+	if (uml_vfio_fault_on("slow_release"))
+		msleep(5000);
 	if (READ_ONCE(uml_vfio_exiting))
 		return;
 

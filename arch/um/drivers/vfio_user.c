@@ -711,6 +711,18 @@ int uml_vfio_user_kick_irq(struct uml_vfio_user_device *dev, int index)
 	return 0;
 }
 
+/* Signals the request eventfd as VFIO does (fault injection). */
+int uml_vfio_user_kick_request(struct uml_vfio_user_device *dev)
+{
+	unsigned long long v = 1;
+
+	if (dev->reqfd < 0)
+		return -ENOENT;
+	if (write(dev->reqfd, &v, sizeof(v)) != sizeof(v))
+		return -errno;
+	return 0;
+}
+
 static int vfio_region_check(struct uml_vfio_user_device *dev, int index,
 			     unsigned long long offset, int size)
 {

@@ -81,6 +81,7 @@ int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev);
 int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
 			    int max);
 int uml_vfio_user_kick_irq(struct uml_vfio_user_device *dev, int index);
+int uml_vfio_user_kick_request(struct uml_vfio_user_device *dev);
 
 int uml_vfio_user_region_read(struct uml_vfio_user_device *dev, int index,
 			      unsigned long long offset, void *buf, int size);

@@ -24,7 +24,7 @@ if ! "$FAULTS/build-debug.sh" "$TREE" "$DOUT" > "$LOGS/debug-build.log" 2>&1; th
 	exit 0
 fi
 missing=
-for opt in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_OBJECTS UML_PCI_OVER_VFIO; do
+for opt in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_OBJECTS FAULT_INJECTION UML_PCI_OVER_VFIO; do
 	grep -qx "CONFIG_$opt=y" "$DOUT/.config" || missing="$missing $opt"
 done
 if [ -n "$missing" ]; then
