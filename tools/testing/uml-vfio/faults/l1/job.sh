@@ -3,8 +3,10 @@
 # /rig/job.sh of the fault tests: sourced by L1's /init (rig/l1-init.sh,
 # rig.job=script) after the devices of rig.pass= are bound to vfio-pci; its
 # functions (mark, finish, cmdline_opt, load_modules, ...) are available.
-# fault.set=bad runs the bad-input cases, fault.set=faults the faults,
-# fault.set=debug a short rebind and the L1 unbind (for the debug UML).
+# fault.set=bad runs the bad-input cases, fault.set=faults the faults and
+# the lifecycle cases (lifecycle.sh), fault.set=debug a short rebind, a
+# shorter lifecycle with injected faults and the L1 unbind (for the debug
+# UML).
 #
 # Each UML run is printed as
 #   FAULT-CASE-BEGIN: NAME
@@ -310,6 +312,9 @@ fault_unbind() {
 	vfio-reopen $N1 | sed 's/^/FAULT-INFO: unbind: /'
 }
 
+# shellcheck source=lifecycle.sh
+. /rig/lifecycle.sh
+
 dmesg -n 1
 mark "FAULT-SET: $(cmdline_opt fault.set bad)"
 case $(cmdline_opt fault.set bad) in
@@ -322,12 +327,22 @@ faults)
 	fault_dma
 	fault_kill
 	fault_cycles
+	lifecycle life 10 5
+	lifekill
 	fault_unbind
+	;;
+life)
+	# The lifecycle cases alone, shorter (for development).
+	lifecycle life 2 1
+	lifekill
 	;;
 debug)
 	# The debug UML (tests/45-debug.sh) through the driver's run-time
-	# paths: MSI-X teardown and set-up, and releasing a device.
+	# paths: MSI-X teardown and set-up, adding and releasing devices.
 	fault_rebind 3
+	lifecycle life 3 2
+	setupreq
+	slowrel
 	fault_unbind
 	;;
 esac
