@@ -443,7 +443,13 @@ static void uml_vfio_release(struct uml_vfio_device *dev, const char *why)
 	if (uml_vfio_exiting)
 		return;
 	uml_vfio_registered--;
-	uml_vfio_close_device(dev, true, kept > 0);
+	/*
+	 * No reset when the host asked for the device: its unbind holds the
+	 * device lock while it waits for us, so VFIO's reset could only fail
+	 * with -EAGAIN. The host has the device next, and vfio-pci tries a
+	 * reset of its own as the device is closed.
+	 */
+	uml_vfio_close_device(dev, !READ_ONCE(dev->host_request), kept > 0);
 	list_del(&dev->list);
 	kfree(dev);
 }
