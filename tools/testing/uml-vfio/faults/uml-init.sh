@@ -64,8 +64,19 @@ wait_ns() {
 }
 
 # io_check DEV SEED: write 1 MiB at offset SEED MiB, read back, compare.
+# blk_node NAME: a node of block device NAME of our own, /tmp/dev-NAME.
+# I/O through it fails once the device is gone, where dd on /dev/NAME
+# would create a regular file in its place.
+blk_node() {
+	local mm
+	mm=$(cat "/sys/class/block/$1/dev" 2>/dev/null) || return 1
+	rm -f "/tmp/dev-$1"
+	mknod "/tmp/dev-$1" b "${mm%:*}" "${mm#*:}" && echo "/tmp/dev-$1"
+}
+
 io_check() {
-	local dev=/dev/$1 off=$2
+	local dev off=$2
+	dev=$(blk_node "$1") || return 1
 	head -c 1048576 /dev/urandom > /tmp/w
 	if dd if=/tmp/w of="$dev" bs=65536 seek=$((off * 16)) oflag=direct 2>/dev/null &&
 	   dd if="$dev" of=/tmp/r bs=65536 skip=$((off * 16)) count=16 iflag=direct 2>/dev/null &&
@@ -232,14 +243,15 @@ wait_for() {
 no_nvme() { ! nvme_bdf "$1"; }
 no_net() { ! net_if "$1"; }
 
-# ioloop_run DEV: direct I/O until killed or the device node goes (dd
-# would create a regular file in its place); FAULT-IOLOOP: N ok|fail lines.
+# ioloop_run DEV: direct I/O until killed or the device goes;
+# FAULT-IOLOOP: N ok|fail lines.
 ioloop_run() {
-	local n=0 st
-	while [ -b "/dev/$1" ]; do
+	local n=0 st node
+	node=$(blk_node "$1") || return 1
+	while [ -e "/sys/class/block/$1" ]; do
 		st=ok
-		dd if=/dev/urandom of="/dev/$1" bs=65536 count=32 oflag=direct 2>/dev/null || st=fail
-		dd if="/dev/$1" of=/dev/null bs=65536 count=32 iflag=direct 2>/dev/null || st=fail
+		dd if=/dev/urandom of="$node" bs=65536 count=32 oflag=direct 2>/dev/null || st=fail
+		dd if="$node" of=/dev/null bs=65536 count=32 iflag=direct 2>/dev/null || st=fail
 		n=$((n + 1))
 		say "IOLOOP: $n $st"
 		# Once the device is gone every round fails at once.
@@ -258,7 +270,7 @@ serve_one() {
 	io)
 		wait_for 30 nvme_ns "$1" || { say "IO-FAIL: no namespace of $1"; return 1; }
 		d=$(nvme_ns "$1")
-		wait_for 30 test -b "/dev/$d" || { say "IO-FAIL: /dev/$d is no block device"; return 1; }
+		[ ! -e "/dev/$d" ] || [ -b "/dev/$d" ] || { say "IO-FAIL: /dev/$d is no block device"; return 1; }
 		io_check "$d" "$2" || { say "IO-FAIL: $d"; return 1; }
 		say "IO: $1 $d ok"
 		;;
