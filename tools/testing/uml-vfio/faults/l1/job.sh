@@ -332,9 +332,11 @@ faults)
 	fault_unbind
 	;;
 life)
-	# The lifecycle cases alone, shorter (for development).
+	# The lifecycle cases alone, shorter, and L1's unbind, which takes
+	# the same release path (for development).
 	lifecycle life 2 1
 	lifekill
+	fault_unbind
 	;;
 debug)
 	# The debug UML (tests/45-debug.sh) through the driver's run-time
