@@ -608,8 +608,8 @@ __uml_help(uml_vfio_cmdline_param_ops,
 	   "    Repeat the parameter to pass more devices; while UML runs,\n"
 	   "    \"uml_mconsole UMID config vfio_uml.device=<address>\" adds one,\n"
 	   "    \"... remove vfio_uml.device=<address>\" removes one and\n"
-	   "    \"... config vfio_uml.device\" lists them. Only MSI-X capable\n"
-	   "    devices are supported for now, and their drivers must use MSI-X.\n"
+	   "    \"... config vfio_uml.device\" lists them. Their drivers may use\n"
+	   "    MSI-X, MSI or INTx.\n"
 	   "    vfio_uml.mmap=0 turns off mapping BARs into UML: every BAR\n"
 	   "    access is then a pread/pwrite on the device.\n"
 	   "    vfio_uml.direct=0 keeps the mappings but makes every readl()/\n"
@@ -629,8 +629,10 @@ static void uml_vfio_passed(struct uml_vfio_device *dev, char *msg,
 			    size_t size)
 {
 	snprintf(msg, size,
-		 "%s: passed through (IOMMU group %d, %d MSI-X vectors, %d BAR areas mapped)",
+		 "%s: passed through (IOMMU group %d, %d MSI-X vectors, %d MSI, %s, %d BAR areas mapped)",
 		 dev->name, dev->group->id, dev->msix.vectors,
+		 dev->msi.vectors,
+		 dev->udev.irq_count[UML_VFIO_INTX] ? "INTx" : "no INTx",
 		 uml_vfio_mapped_areas(dev));
 	pr_info("%s\n", msg);
 }

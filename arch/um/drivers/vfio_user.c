@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host half of the VFIO-based virtual PCI driver: VFIO container, group and
- * device ioctls, region I/O, BAR mappings and MSI-X eventfds. Everything
+ * device ioctls, region I/O, BAR mappings and interrupt eventfds. Everything
  * here returns a negative errno and leaves the reporting to the kernel half.
  */
 #include <errno.h>
@@ -408,6 +408,37 @@ int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev)
 	return 0;
 }
 
+/*
+ * How many vectors of each kind (INTx, MSI, MSI-X) VFIO offers, and
+ * whether it can add vectors to enabled MSI-X. VFIO reports what the
+ * device has; a kind the device lacks has a count of 0.
+ */
+static int vfio_get_irq_kinds(struct uml_vfio_user_device *dev,
+			      unsigned int num_irqs)
+{
+	int kind;
+
+	dev->irq_resizable = false;
+	for (kind = 0; kind < UML_VFIO_NUM_KINDS; kind++) {
+		struct vfio_irq_info info = {
+			.argsz = sizeof(info),
+			.index = kind,
+		};
+
+		dev->irq_count[kind] = 0;
+		if ((unsigned int)kind >= num_irqs)
+			continue;
+		if (ioctl(dev->device, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0)
+			return -errno;
+		if (!(info.flags & VFIO_IRQ_INFO_EVENTFD))
+			continue;
+		dev->irq_count[kind] = info.count;
+		if (kind == UML_VFIO_MSIX)
+			dev->irq_resizable = !(info.flags & VFIO_IRQ_INFO_NORESIZE);
+	}
+	return 0;
+}
+
 /**
  * uml_vfio_user_abandon_bars() - let go of the BAR mappings, not of their addresses
  * @dev: device
@@ -455,8 +486,8 @@ int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev)
  * @device: address as sysfs names it
  * @step: on failure, set to what failed
  *
- * MSI-X is left disabled on the host: the kernel half enables it with
- * uml_vfio_user_update_irqs() once the device has passed its checks.
+ * Every interrupt kind is left disabled on the host: the kernel half
+ * enables the one the guest uses with uml_vfio_user_update_irqs().
  *
  * Return: 0 or a negative errno.
  */
@@ -464,11 +495,7 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 			       const char *device, const char **step)
 {
 	struct vfio_device_info device_info = { .argsz = sizeof(device_info) };
-	struct vfio_irq_info irq_info = {
-		.argsz = sizeof(irq_info),
-		.index = VFIO_PCI_MSIX_IRQ_INDEX,
-	};
-	int err, i;
+	int err, i, kind;
 
 	dev->reqfd = -1;
 	dev->errfd = -1;
@@ -490,29 +517,26 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 	if (err)
 		goto close_device;
 
-	*step = "reading MSI-X info";
-	if (device_info.num_irqs <= VFIO_PCI_MSIX_IRQ_INDEX) {
-		err = -ENODEV;
+	*step = "reading interrupt info";
+	err = vfio_get_irq_kinds(dev, device_info.num_irqs);
+	if (err)
 		goto close_device;
-	}
-	if (ioctl(dev->device, VFIO_DEVICE_GET_IRQ_INFO, &irq_info) < 0) {
-		err = -errno;
-		goto close_device;
-	}
-	dev->irq_count = irq_info.count;
-	dev->irq_resizable = !(irq_info.flags & VFIO_IRQ_INFO_NORESIZE);
 
-	*step = "allocating MSI-X state";
+	*step = "allocating interrupt state";
 	err = -ENOMEM;
-	dev->irqfd = uml_kmalloc(sizeof(int) * (dev->irq_count + 1),
-				 UM_GFP_KERNEL);
+	dev->nr_irqfds = 1;
+	for (kind = 0; kind < UML_VFIO_NUM_KINDS; kind++) {
+		if (dev->irq_count[kind] > dev->nr_irqfds)
+			dev->nr_irqfds = dev->irq_count[kind];
+	}
+	dev->irqfd = uml_kmalloc(sizeof(int) * dev->nr_irqfds, UM_GFP_KERNEL);
 	if (!dev->irqfd)
 		goto close_device;
-	for (i = 0; i < dev->irq_count; i++)
+	for (i = 0; i < dev->nr_irqfds; i++)
 		dev->irqfd[i] = -1;
 
 	dev->irq_set = uml_kmalloc(sizeof(struct vfio_irq_set) +
-				   sizeof(int) * (dev->irq_count + 1),
+				   sizeof(int) * (dev->nr_irqfds + 1),
 				   UM_GFP_KERNEL);
 	if (!dev->irq_set)
 		goto free_irqfd;
@@ -553,12 +577,12 @@ close_device:
 	return err;
 }
 
-/* Undoes uml_vfio_user_setup_device(); MSI-X must be disabled first. */
+/* Undoes uml_vfio_user_setup_device(); interrupts must be disabled first. */
 void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev)
 {
 	int i;
 
-	for (i = 0; i < dev->irq_count; i++)
+	for (i = 0; i < dev->nr_irqfds; i++)
 		uml_vfio_user_deactivate_irq(dev, i);
 	vfio_unmap_bars(dev);
 	if (dev->errfd >= 0)
@@ -615,23 +639,26 @@ void uml_vfio_user_deactivate_irq(struct uml_vfio_user_device *dev, int index)
 /**
  * uml_vfio_user_update_irqs() - push eventfds of vectors to VFIO
  * @dev: device
+ * @kind: UML_VFIO_INTX, UML_VFIO_MSI or UML_VFIO_MSIX
  * @start: first vector
  * @count: number of vectors
  *
- * The first call with MSI-X disabled on the host enables it with
- * @start + @count vectors; later calls only change triggers.
+ * The first call for a kind that is disabled on the host enables it with
+ * @start + @count vectors; later calls only change triggers (and, where
+ * VFIO can, add MSI-X vectors). VFIO refuses to enable a kind while
+ * another one is enabled.
  *
  * Return: 0 or a negative errno.
  */
-int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int start,
-			      int count)
+int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int kind,
+			      int start, int count)
 {
 	struct vfio_irq_set *irq_set = dev->irq_set;
 
 	irq_set->argsz = sizeof(*irq_set) + sizeof(int) * count;
 	irq_set->flags = VFIO_IRQ_SET_DATA_EVENTFD |
 			 VFIO_IRQ_SET_ACTION_TRIGGER;
-	irq_set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	irq_set->index = kind;
 	irq_set->start = start;
 	irq_set->count = count;
 	memcpy(irq_set->data, &dev->irqfd[start], sizeof(int) * count);
@@ -641,15 +668,34 @@ int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int start,
 	return 0;
 }
 
-int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev)
+int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev, int kind)
 {
 	struct vfio_irq_set *irq_set = dev->irq_set;
 
 	irq_set->argsz = sizeof(*irq_set);
 	irq_set->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
-	irq_set->index = VFIO_PCI_MSIX_IRQ_INDEX;
+	irq_set->index = kind;
 	irq_set->start = 0;
 	irq_set->count = 0;
+
+	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * VFIO masks INTx when it signals it, until it is unmasked here: a line
+ * that is still asserted then fires again.
+ */
+int uml_vfio_user_unmask_intx(struct uml_vfio_user_device *dev)
+{
+	struct vfio_irq_set *irq_set = dev->irq_set;
+
+	irq_set->argsz = sizeof(*irq_set);
+	irq_set->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK;
+	irq_set->index = VFIO_PCI_INTX_IRQ_INDEX;
+	irq_set->start = 0;
+	irq_set->count = 1;
 
 	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
 		return -errno;
@@ -692,7 +738,7 @@ int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
 				fired[count++] = index;
 			continue;
 		}
-		if (index >= 0 && index < dev->irq_count && dev->irqfd[index] >= 0)
+		if (index >= 0 && index < dev->nr_irqfds && dev->irqfd[index] >= 0)
 			fired[count++] = index;
 	}
 

@@ -18,6 +18,12 @@
 #define UML_VFIO_REQUEST	(-1)
 #define UML_VFIO_ERROR		(-2)
 
+/* Interrupt kinds: VFIO's interrupt indexes of a PCI device. */
+#define UML_VFIO_INTX		0
+#define UML_VFIO_MSI		1
+#define UML_VFIO_MSIX		2
+#define UML_VFIO_NUM_KINDS	3
+
 /* A part of a BAR mapped into UML's (host) address space. */
 struct uml_vfio_user_map {
 	unsigned long long offset;
@@ -43,8 +49,11 @@ struct uml_vfio_user_device {
 	struct uml_vfio_user_region region[UML_VFIO_NUM_REGIONS];
 	bool can_reset;		/* VFIO_DEVICE_RESET works */
 
-	int irq_count;
+	/* Vectors the host offers, per kind (UML_VFIO_INTX...). */
+	int irq_count[UML_VFIO_NUM_KINDS];
 	bool irq_resizable;	/* VFIO can add vectors to enabled MSI-X */
+	/* One eventfd per vector of the kind enabled on the host. */
+	int nr_irqfds;
 	int *irqfd;
 	/* VFIO_DEVICE_SET_IRQS argument, preallocated for atomic context. */
 	void *irq_set;
@@ -75,9 +84,10 @@ void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev);
 int uml_vfio_user_activate_irq(struct uml_vfio_user_device *dev, int index);
 void uml_vfio_user_deactivate_irq(struct uml_vfio_user_device *dev,
 				  int index);
-int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int start,
-			      int count);
-int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev);
+int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int kind,
+			      int start, int count);
+int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev, int kind);
+int uml_vfio_user_unmask_intx(struct uml_vfio_user_device *dev);
 int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
 			    int max);
 int uml_vfio_user_kick_irq(struct uml_vfio_user_device *dev, int index);

@@ -9,13 +9,13 @@ FAULTS_CACHE=${UML_VFIO_CACHE:-$HOME/.cache/uml-vfio}/faults
 FROOT=$BUILD/faults-root
 FL1=$BUILD/faults-l1
 
-# UML's root: the rig's guest files, /faults/init and the dma_fault and
-# stale_bar modules; L1's /rig: job.sh, lifecycle.sh and the static runas
-# helper.
+# UML's root: the rig's guest files (with the irqtest module), /faults/init
+# and the dma_fault and stale_bar modules; L1's /rig: job.sh, lifecycle.sh
+# and the static runas helper.
 faults_prepare() {
 	local mod=$BUILD/faults-mod
 
-	"$T/guest/mkroot.sh" "$FROOT" "$TREE"
+	"$T/guest/mkroot.sh" "$FROOT" "$TREE" "$(dirname "$UML")"
 	mkdir -p "$FROOT/faults" "$FROOT/go" "$FL1" "$FAULTS_CACHE"
 	install -m 755 "$FAULTS/uml-init.sh" "$FROOT/faults/init"
 

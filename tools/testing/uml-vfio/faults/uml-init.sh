@@ -5,7 +5,9 @@
 # init=/faults/init fault.job=JOB). Every line for the caller starts with
 # "FAULT-". Jobs:
 #   up      list the PCI devices and their drivers, check I/O on every nvme
-#           namespace, power off
+#           namespace (with fault.irq=BDF/KIND[,KIND...], also raise
+#           interrupts of each kind on device BDF, L1 address, through
+#           /modules/irqtest.ko), power off
 #   wait    like up, then wait until L1 creates /go/NAME (NAME from
 #           fault.go=), printing FAULT-ALIVE every 2 s, list the devices
 #           again (and check I/O again with fault.ioafter=1), power off
@@ -105,10 +107,35 @@ msix_irqs() {
 	awk '/nvme/ { n = 0; for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) n += $i; s += n } END { print s + 0 }' /proc/interrupts
 }
 
+# irq_check BDF KINDS: irqtest on device BDF (L1's address; edu binds by
+# itself, other devices by driver_override), 20 interrupts of each kind:
+# FAULT-IRQ: BDF KIND ok|fail STATS
+irq_check() {
+	local bdf d k r
+	bdf=$(uml_bdf "$1")
+	[ -n "$bdf" ] || { say "IRQ: $1 not found"; return; }
+	[ -e /sys/bus/pci/drivers/irqtest ] || insmod /modules/irqtest.ko
+	d=/sys/bus/pci/devices/$bdf
+	if [ ! -e "$d/irqtest" ]; then
+		echo irqtest > "$d/driver_override"
+		echo "$bdf" > /sys/bus/pci/drivers_probe
+	fi
+	for k in $(echo "$2" | tr , ' '); do
+		r=fail
+		echo "kind $k" > "$d/irqtest" && echo "raise 20" > "$d/irqtest" && r=ok
+		say "IRQ: $1 $k $r $(cat "$d/stats" 2>/dev/null)"
+		grep irqtest /proc/interrupts | sed 's/^/FAULT-IRQ-LINE: /'
+	done
+	echo "kind none" > "$d/irqtest"
+}
+
 job_up() {
+	local irq
 	wait_ns "$(opt fault.ns)"
 	list_pci
 	io_all
+	irq=$(opt fault.irq)
+	[ -z "$irq" ] || irq_check "${irq%/*}" "${irq#*/}"
 }
 
 job_wait() {

@@ -55,7 +55,7 @@ check_dma() {
 		fail "$name" "$WHY" "$FLOG"
 		return
 	fi
-	addr=$(case_log dma | sed -n 's/^DMA-FAULT: .*sending PRP 0x\([0-9a-f]*\)$/\1/p' | head -n 1)
+	addr=$(case_log dma | sed -n 's/^DMA-FAULT: .*sending PRP 0x\([0-9a-f]*\)$/\1/p' | head -n 1 || true)
 	if [ -z "$addr" ]; then
 		fail "$name" "dma_fault.ko did not send the command: $(case_log dma | grep -E 'DMA-FAULT' | tr '\n' '|')" "$FLOG"
 		return

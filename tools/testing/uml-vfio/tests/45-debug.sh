@@ -20,6 +20,7 @@ NAME="fault 6: debug UML (KASAN, lockdep, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS)"
 REPORTS='BUG: KASAN|KASAN:|possible circular locking|possible recursive locking|inconsistent lock state|lock held when returning|bad unlock balance|suspicious RCU usage|BUG: sleeping function|BUG: scheduling while atomic|ODEBUG:|DEBUG_LOCKS_WARN_ON|INFO: task .* blocked|list_add corruption|list_del corruption|'"$BAD_LINES"
 
 count_tried fault
+echo "# debug: building $DOUT (a few minutes from a warm ccache)"
 if ! "$FAULTS/build-debug.sh" "$TREE" "$DOUT" > "$LOGS/debug-build.log" 2>&1; then
 	fail "$NAME: build" "build-debug.sh failed" "$LOGS/debug-build.log"
 	exit 0
@@ -92,7 +93,7 @@ INIT
 }
 check_halt
 
-"$T/guest/mkroot.sh" "$ROOT" "$TREE"
+"$T/guest/mkroot.sh" "$ROOT" "$TREE" "$DOUT"
 # The same tests with a 300 s per-test timeout instead of 30 s: the debug
 # UML is several times slower (faults/debug-include/kselftest_harness.h).
 for src in "$T"/guest/*_test.c; do
@@ -102,7 +103,10 @@ for src in "$T"/guest/*_test.c; do
 done
 echo "# debug: booting L1 and running the functional tests in the debug UML (several minutes under TCG)"
 rc=0
-UML=$DUML UML_ROOT=$ROOT UML_ARGS="uml.job=tests" RIG_APPEND="rig.uml_timeout=2400" \
+# 16 MiB per block device instead of 64: KASAN's reports come from the
+# paths, and under TCG each MiB costs the debug UML seconds.
+UML=$DUML UML_ROOT=$ROOT UML_ARGS="uml.job=tests uml.data_mib=16" \
+	RIG_APPEND="rig.uml_timeout=2400" \
 	"$T/rig/run-l1.sh" uml "$LOG.raw" 3000 > /dev/null 2> "$LOGS/debug-rig.err" || rc=$?
 tr -d '\r' < "$LOG.raw" > "$LOG"
 rm -f "$LOG.raw"

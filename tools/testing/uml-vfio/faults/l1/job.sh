@@ -34,7 +34,7 @@ f_start() {
 	echo "FAULT-CASE-BEGIN: $name"
 	TMPDIR=/dev/shm $F_RUNAS /uml/linux mem="$mem" root=/dev/root \
 		rootfstype=hostfs hostfs=/uml-root rw init=/faults/init \
-		uml_dir="$dir" con=null con0=null,fd:1 ssl=null "$@" \
+		uml_dir="$dir" con=null con0=null,fd:1 "$@" \
 		< /dev/null > "/tmp/f-$name.log" 2>&1 &
 	F_PID=$!
 }
@@ -177,8 +177,10 @@ bad_cases() {
 	f_case e-unbound 120 128M $UP fault.ns=1 vfio_uml.device=$U vfio_uml.device=$G
 	f_case f-notviable 120 128M $UP fault.ns=1 vfio_uml.device=$FA vfio_uml.device=$G
 	f_case g-twice 120 128M $UP fault.ns=1 vfio_uml.device=$G vfio_uml.device=${G#0000:}
-	f_case j-msi 120 128M $UP fault.ns=1 vfio_uml.device=$EDU vfio_uml.device=$G
-	f_case j-intx 120 128M $UP fault.ns=1 vfio_uml.device=$E1000 vfio_uml.device=$G
+	f_case j-msi 120 128M $UP fault.ns=1 fault.irq=$EDU/msi,intx \
+		vfio_uml.device=$EDU vfio_uml.device=$G
+	f_case j-intx 120 128M $UP fault.ns=1 fault.irq=$E1000/intx \
+		vfio_uml.device=$E1000 vfio_uml.device=$G
 	# shellcheck disable=SC2086
 	f_case k-many 240 128M $UP fault.ns=1 vfio_uml.device=$G $fill
 
