@@ -12,9 +12,19 @@ LIFE_V1=0000:01:00.0
 # error; they are not vfio or DMAR trouble.
 LIFE_L1_OK='vfio-pci [0-9a-f:.]+: (Relaying device request|Device is currently in use)|aer_inject|AER:|PCIe Bus Error|error status/mask|CmpltAbrt|device \[1af4:1041\]'
 
-# The FAULT-INFO lines of case $1 from "phase $2" to the next phase.
+# The FAULT-INFO lines of case $1 from "phase $2 t=..." to the next phase.
 phase_info() {
-	case_info "$1" | awk -v p="phase $2" '$0 == p { on = 1; next } /^phase / { on = 0 } on'
+	case_info "$1" | awk -v p="$2" '$1 == "phase" { on = $2 == p; next } on'
+}
+
+# life_times NAME: a TAP comment with the seconds each phase of case NAME
+# took, for keeping an eye on what the lifecycle costs the fault boot.
+life_times() {
+	local secs
+	secs=$(grep -m1 "^FAULT-CASE-END: $1 " "$FLOG" | sed -n 's/.* secs=\([0-9]*\).*/\1/p' || true)
+	case_info "$1" | awk -v total="${secs:-?}" -v name="$1" '
+		$1 == "phase" { sub(/^t=/, "", $3); if (p != "") out = out " " p "=" sprintf("%.0f", $3 - t); p = $2; t = $3 }
+		END { print "# lifecycle (" name "): case " total " s; phases (s):" out }'
 }
 
 # mconsole commands of case $1, phase $2: "RC<tab>SECS<tab>COMMAND<tab>REPLY".
@@ -120,6 +130,7 @@ check_lifecycle() {
 		return
 	fi
 	pass "lifecycle ($name): UML runs through the add/remove cases and powers off, no WARNING/BUG in UML or vfio error in L1"
+	life_times "$name"
 	check_life_bad "$name"
 
 	if phase_ok "$name" nvme $((2 * c)) $((2 * c)) "$c"; then

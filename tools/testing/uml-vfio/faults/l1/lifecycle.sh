@@ -10,6 +10,7 @@
 #   FAULT-INFO: NAME: mc N rc=RC secs=S: COMMAND -> REPLY
 #   FAULT-INFO: NAME: cmd N rc=RC: COMMAND
 #   FAULT-INFO: NAME: KEY=VALUE ...      (measurements, see each case)
+#   FAULT-INFO: NAME: phase PHASE t=UPTIME  (where each phase starts)
 
 V1=0000:01:00.0
 V1_MAC=52:54:00:12:34:51
@@ -206,22 +207,22 @@ lifecycle() {
 		f_end "$name"
 		return
 	fi
-	f_info "$name: phase boot"
+	f_info "$name: phase boot t=$(f_now)"
 	f_cmd "$name" io ffault1 1
 	f_mc "$name" config vfio_uml.device
-	f_info "$name: phase bad"
+	f_info "$name: phase bad t=$(f_now)"
 	life_bad "$name"
-	f_info "$name: phase nvme"
+	f_info "$name: phase nvme t=$(f_now)"
 	life_nvme "$name" "$2"
-	f_info "$name: phase nic"
+	f_info "$name: phase nic t=$(f_now)"
 	life_nic "$name" "$2"
-	f_info "$name: phase busy"
+	f_info "$name: phase busy t=$(f_now)"
 	life_busy "$name" "$3"
-	f_info "$name: phase stale"
+	f_info "$name: phase stale t=$(f_now)"
 	life_stale "$name"
-	f_info "$name: phase aer"
+	f_info "$name: phase aer t=$(f_now)"
 	life_aer "$name"
-	f_info "$name: phase last"
+	f_info "$name: phase last t=$(f_now)"
 	f_mc "$name" remove vfio_uml.device=$N1
 	f_cmd "$name" gone ffault1
 	f_drop "$name" "none-left" "$fds0" "$pin0"
@@ -229,7 +230,7 @@ lifecycle() {
 	f_mc "$name" config vfio_uml.device=$N1
 	f_cmd "$name" io ffault1 2
 	f_mc "$name" config vfio_uml.device
-	f_info "$name: phase end"
+	f_info "$name: phase end t=$(f_now)"
 	f_quit "$name"
 }
 
