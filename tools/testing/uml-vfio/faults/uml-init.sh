@@ -108,7 +108,8 @@ msix_irqs() {
 }
 
 # irq_check BDF KINDS: irqtest on device BDF (L1's address; edu binds by
-# itself, other devices by driver_override), 20 interrupts of each kind:
+# itself, other devices by driver_override, taken from the driver that
+# UML bound, e1000 say), 20 interrupts of each kind:
 # FAULT-IRQ: BDF KIND ok|fail STATS
 irq_check() {
 	local bdf d k r
@@ -117,6 +118,7 @@ irq_check() {
 	[ -e /sys/bus/pci/drivers/irqtest ] || insmod /modules/irqtest.ko
 	d=/sys/bus/pci/devices/$bdf
 	if [ ! -e "$d/irqtest" ]; then
+		[ ! -e "$d/driver" ] || echo "$bdf" > "$d/driver/unbind"
 		echo irqtest > "$d/driver_override"
 		echo "$bdf" > /sys/bus/pci/drivers_probe
 	fi
