@@ -69,6 +69,20 @@ f_cmd() {
 	return "$rc"
 }
 
+# f_wait_count NAME REGEX N SECS: wait up to SECS s until case NAME's
+# console has N lines matching REGEX.
+f_wait_count() {
+	local i=0 n
+	while [ $i -lt $(($4 * 5)) ]; do
+		n=$(grep -cE "$2" "/tmp/f-$1.log" 2>/dev/null)
+		[ "${n:-0}" -ge "$3" ] && return 0
+		kill -0 "$F_PID" 2>/dev/null || return 1
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # f_quit NAME: UML powers off; then the case ends.
 f_quit() {
 	echo quit > /uml-root/go/cmd.tmp
@@ -125,7 +139,8 @@ life_busy() {
 		f_mc "$name" config vfio_uml.device=$N2
 		f_cmd "$name" io ffault2 "$i"
 		f_cmd "$name" ioloop ffault2
-		f_wait_log "$name" '^FAULT-IOLOOP: 2 ' 60
+		# The i-th loop's second round done: the third is in flight.
+		f_wait_count "$name" '^FAULT-IOLOOP: 2 ok' "$i" 60
 		f_info "$name: busy-nvme $i removing"
 		f_mc "$name" remove vfio_uml.device=$N2
 		f_cmd "$name" gone ffault2
