@@ -65,7 +65,6 @@ wait_ns() {
 	done
 }
 
-# io_check DEV SEED: write 1 MiB at offset SEED MiB, read back, compare.
 # blk_node NAME: a node of block device NAME of our own, /tmp/dev-NAME.
 # I/O through it fails once the device is gone, where dd on /dev/NAME
 # would create a regular file in its place.
@@ -76,12 +75,14 @@ blk_node() {
 	mknod "/tmp/dev-$1" b "${mm%:*}" "${mm#*:}" && echo "/tmp/dev-$1"
 }
 
+# io_check DEV SEED [KIB]: write KIB KiB (a multiple of 64, default 1024)
+# of random data at offset SEED MiB, read them back, compare.
 io_check() {
-	local dev off=$2
+	local dev off=$2 n=$((${3:-1024} / 64))
 	dev=$(blk_node "$1") || return 1
-	head -c 1048576 /dev/urandom > /tmp/w
+	head -c $((n * 65536)) /dev/urandom > /tmp/w
 	if dd if=/tmp/w of="$dev" bs=65536 seek=$((off * 16)) oflag=direct 2>/dev/null &&
-	   dd if="$dev" of=/tmp/r bs=65536 skip=$((off * 16)) count=16 iflag=direct 2>/dev/null &&
+	   dd if="$dev" of=/tmp/r bs=65536 skip=$((off * 16)) count=$n iflag=direct 2>/dev/null &&
 	   cmp -s /tmp/w /tmp/r; then
 		return 0
 	fi
@@ -277,10 +278,12 @@ no_net() { ! net_if "$1"; }
 ioloop_run() {
 	local n=0 st node
 	node=$(blk_node "$1") || return 1
+	# 1 MiB each way a round: the data is not checked here, only that
+	# I/O is in flight when the device goes.
 	while [ -e "/sys/class/block/$1" ]; do
 		st=ok
-		dd if=/dev/urandom of="$node" bs=65536 count=32 oflag=direct 2>/dev/null || st=fail
-		dd if="$node" of=/dev/null bs=65536 count=32 iflag=direct 2>/dev/null || st=fail
+		dd if=/dev/zero of="$node" bs=65536 count=16 oflag=direct 2>/dev/null || st=fail
+		dd if="$node" of=/dev/null bs=65536 count=16 iflag=direct 2>/dev/null || st=fail
 		n=$((n + 1))
 		say "IOLOOP: $n $st"
 		# Once the device is gone every round fails at once.
@@ -295,12 +298,13 @@ serve_one() {
 	shift
 	case $cmd in
 	list) list_pci ;;
-	# io SERIAL SEED: the nvme's namespace appears; 1 MiB written, read back
+	# io SERIAL SEED [KIB]: the nvme's namespace appears; KIB KiB (default
+	# 1 MiB) written, read back
 	io)
 		wait_for 30 nvme_ns "$1" || { say "IO-FAIL: no namespace of $1"; return 1; }
 		d=$(nvme_ns "$1")
 		[ ! -e "/dev/$d" ] || [ -b "/dev/$d" ] || { say "IO-FAIL: /dev/$d is no block device"; return 1; }
-		io_check "$d" "$2" || { say "IO-FAIL: $d"; return 1; }
+		io_check "$d" "$2" "${3:-1024}" || { say "IO-FAIL: $d"; return 1; }
 		say "IO: $1 $d ok"
 		;;
 	# gone SERIAL: the nvme controller has gone from UML's PCI bus
@@ -314,7 +318,7 @@ serve_one() {
 		ip link set "$d" up
 		# The link needs a moment after up; then every ping must answer.
 		wait_for 30 ping -c 1 -W 1 -I "$d" "$3" || { say "NET-FAIL: $d no reply"; return 1; }
-		ping -c 5 -s 1400 -W 5 -I "$d" "$3" > /tmp/ping || { say "NET-FAIL: $d $(tail -n 2 /tmp/ping | tr '\n' ' ')"; return 1; }
+		ping -A -c 5 -s 1400 -W 5 -I "$d" "$3" > /tmp/ping || { say "NET-FAIL: $d $(tail -n 2 /tmp/ping | tr '\n' ' ')"; return 1; }
 		say "NET: $1 $d $(grep -o '[0-9]* packets received' /tmp/ping)"
 		;;
 	netgone) wait_for 30 no_net "$1" ;;
@@ -349,7 +353,7 @@ job_serve() {
 	say "SERVING"
 	while :; do
 		if [ ! -e "/go/cmd.$n" ]; then
-			sleep 0.2
+			sleep 0.1
 			continue
 		fi
 		line=$(cat "/go/cmd.$n")

@@ -174,7 +174,7 @@ for c in life setupreq slowrel; do
 		pass "$NAME: $c with no report"
 	fi
 done
-check_lifecycle life 3 2
+check_lifecycle life 1 1
 check_setupreq
 check_slowrel
 for c in rebind unbind; do

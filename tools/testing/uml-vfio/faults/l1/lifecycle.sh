@@ -11,6 +11,11 @@
 #   FAULT-INFO: NAME: cmd N rc=RC: COMMAND
 #   FAULT-INFO: NAME: KEY=VALUE ...      (measurements, see each case)
 #   FAULT-INFO: NAME: phase PHASE t=UPTIME  (where each phase starts)
+#
+# The add/remove cycles check 64 KiB of I/O each (the namespace appears
+# and moves data: that is what a cycle tests); the boot device's checks
+# move 1 MiB. Each command is a round trip through hostfs, polled every
+# 0.1 s by UML and every 0.2 s here.
 
 V1=0000:01:00.0
 V1_MAC=52:54:00:12:34:51
@@ -55,16 +60,19 @@ f_mc() {
 # f_cmd NAME CMD...: has case NAME's UML run CMD; returns its status (124
 # if UML did not answer within 120 s).
 f_cmd() {
-	local name=$1 rc
+	local name=$1 rc=124 i=0
 	shift
 	F_CMDN=$((F_CMDN + 1))
 	echo "$*" > /uml-root/go/cmd.tmp
 	mv /uml-root/go/cmd.tmp "/uml-root/go/cmd.$F_CMDN"
-	if f_wait_log "$name" "^FAULT-CMD-DONE: $F_CMDN rc=" 120; then
-		rc=$(sed -n "s/^FAULT-CMD-DONE: $F_CMDN rc=\\([0-9]*\\).*/\\1/p" "/tmp/f-$name.log")
-	else
-		rc=124
-	fi
+	while [ $i -lt 600 ] && kill -0 "$F_PID" 2>/dev/null; do
+		if grep -q "^FAULT-CMD-DONE: $F_CMDN rc=" "/tmp/f-$name.log"; then
+			rc=$(sed -n "s/^FAULT-CMD-DONE: $F_CMDN rc=\\([0-9]*\\).*/\\1/p" "/tmp/f-$name.log")
+			break
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
 	f_info "$name: cmd $F_CMDN rc=$rc: $*"
 	return "$rc"
 }
@@ -113,7 +121,7 @@ life_nvme() {
 	local name=$1 i
 	for i in $(seq 1 "$2"); do
 		f_mc "$name" config vfio_uml.device=$N2
-		f_cmd "$name" io ffault2 "$i"
+		f_cmd "$name" io ffault2 "$i" 64
 		f_mc "$name" remove vfio_uml.device=$N2
 		f_cmd "$name" gone ffault2
 		f_reopen "$name" "nvme-cycle $i" $N2
@@ -137,7 +145,7 @@ life_busy() {
 	local name=$1 i
 	for i in $(seq 1 "$2"); do
 		f_mc "$name" config vfio_uml.device=$N2
-		f_cmd "$name" io ffault2 "$i"
+		f_cmd "$name" io ffault2 "$i" 64
 		f_cmd "$name" ioloop ffault2
 		# The i-th loop's second round done: the third is in flight.
 		f_wait_count "$name" '^FAULT-IOLOOP: 2 ok' "$i" 60
@@ -151,7 +159,7 @@ life_busy() {
 		f_mc "$name" config vfio_uml.device=$V1
 		f_cmd "$name" net $V1_MAC $V1_ADDR $PEER
 		f_cmd "$name" netloop $V1_MAC $PEER
-		sleep 2
+		sleep 1
 		f_info "$name: busy-nic $i removing"
 		f_mc "$name" remove vfio_uml.device=$V1
 		f_cmd "$name" netgone $V1_MAC
@@ -164,7 +172,7 @@ life_busy() {
 life_stale() {
 	local name=$1
 	f_mc "$name" config vfio_uml.device=$N2
-	f_cmd "$name" io ffault2 1
+	f_cmd "$name" io ffault2 1 64
 	f_cmd "$name" stale ffault2
 	f_mc "$name" remove vfio_uml.device=$N2
 	f_cmd "$name" gone ffault2
