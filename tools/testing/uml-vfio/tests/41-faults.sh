@@ -216,7 +216,7 @@ check_unbind() {
 }
 
 faults_prepare
-echo "# faults: booting L1 with two nvme and a NIC; rebind, rogue DMA, 10 kills, 20 cycles, add/remove over mconsole, L1 unbind (~17 min under TCG)"
+echo "# faults: booting L1 with two nvme and a NIC; rebind, rogue DMA, 10 kills, 20 cycles, add/remove over mconsole, L1 unbind (~10 min under TCG, twice that on a busy host)"
 rc=0
 faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2,$LIFE_V1" "$FLOG" 2400 || rc=$?
 faults_ran fault "$FLOG" "$rc" || true
