@@ -72,6 +72,8 @@ static int uml_vfio_msix_used(struct uml_vfio_device *dev)
 {
 	int i;
 
+	lockdep_assert_held(&dev->lock);
+
 	for (i = dev->msix.vectors; i > 0; i--) {
 		if (dev->msix.vec[i - 1].data)
 			return i;
@@ -83,6 +85,8 @@ static int uml_vfio_msix_used(struct uml_vfio_device *dev)
 static void uml_vfio_drop_vectors(struct uml_vfio_device *dev, int first)
 {
 	int i;
+
+	lockdep_assert_held(&dev->lock);
 
 	for (i = first; i < dev->udev.nr_irqfds; i++)
 		uml_vfio_user_deactivate_irq(&dev->udev, i);
@@ -155,13 +159,12 @@ static int uml_vfio_host_enable(struct uml_vfio_device *dev, int kind,
 			err = uml_vfio_user_disable_irqs(&dev->udev, kind);
 		if (!err)
 			err = uml_vfio_user_update_irqs(&dev->udev, kind, 0, need);
-		if (!err) {
-			for (i = 0; i < have; i++)
-				uml_vfio_user_kick_irq(&dev->udev, i);
-		} else if (have &&
-			   uml_vfio_user_update_irqs(&dev->udev, kind, 0, have)) {
+		if (err && have &&
+		    uml_vfio_user_update_irqs(&dev->udev, kind, 0, have))
 			have = 0;
-		}
+		/* Also when only the old count could be enabled again. */
+		for (i = 0; i < have; i++)
+			uml_vfio_user_kick_irq(&dev->udev, i);
 	}
 	if (!err) {
 		dev->host_kind = kind;

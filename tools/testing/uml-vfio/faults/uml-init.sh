@@ -47,12 +47,16 @@ uml_bdf() {
 	done
 }
 
+# One FAULT-PCI line per device; irq=msi once its driver has MSI or
+# MSI-X vectors, else irq=legacy.
 list_pci() {
-	local d drv
+	local d drv irq
 	for d in /sys/bus/pci/devices/*; do
 		[ -e "$d" ] || continue
 		drv=$(basename "$(readlink "$d/driver" 2>/dev/null)" 2>/dev/null)
-		say "PCI: ${d##*/} $(cat "$d/vendor"):$(cat "$d/device") driver=${drv:-none}"
+		irq=legacy
+		[ -n "$(ls "$d/msi_irqs" 2>/dev/null)" ] && irq=msi
+		say "PCI: ${d##*/} $(cat "$d/vendor"):$(cat "$d/device") driver=${drv:-none} irq=$irq"
 	done
 }
 
@@ -109,8 +113,8 @@ msix_irqs() {
 }
 
 # irq_check BDF KINDS: irqtest on device BDF (L1's address; edu binds by
-# itself, other devices by driver_override, taken from the driver that
-# UML bound, e1000 say), 20 interrupts of each kind:
+# itself, other devices by driver_override, taken from their driver), 20
+# interrupts of each kind:
 # FAULT-IRQ: BDF KIND ok|fail STATS
 irq_check() {
 	local bdf d k r
@@ -119,7 +123,10 @@ irq_check() {
 	[ -e /sys/bus/pci/drivers/irqtest ] || insmod /modules/irqtest.ko
 	d=/sys/bus/pci/devices/$bdf
 	if [ ! -e "$d/irqtest" ]; then
-		[ ! -e "$d/driver" ] || echo "$bdf" > "$d/driver/unbind"
+		# UML's own driver (the e1000's, say) may have it.
+		if [ -e "$d/driver" ]; then
+			echo "$bdf" > "$d/driver/unbind"
+		fi
 		echo irqtest > "$d/driver_override"
 		echo "$bdf" > /sys/bus/pci/drivers_probe
 	fi

@@ -189,7 +189,8 @@ TEST(e1000e_ping)
 	       pci_irq_kind(bdf), before, after, intx ? ": " : "", line);
 	EXPECT_LT(before, after);
 	if (intx)
-		EXPECT_NE(NULL, strstr(line, "vfio-uml-INTx")) TH_LOG("not INTx in /proc/interrupts");
+		EXPECT_NE(NULL, strstr(line, "vfio-uml-INTx"))
+			TH_LOG("not INTx in /proc/interrupts");
 }
 
 /* Lines of /proc/ioports that name @owner: the regions it requested. */

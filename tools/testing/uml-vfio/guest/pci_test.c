@@ -112,10 +112,11 @@ TEST(enumeration_matches_l1)
 			    same_bars(&l1[i], &uml[j]))
 				break;
 		}
-		EXPECT_LT(j, numl) TH_LOG("%s %s %04x:%04x class %06x bar0 %#llx rom %#llx: no match in UML",
-					  l1[i].bdf, l1[i].kind, l1[i].vendor,
-					  l1[i].device, l1[i].class, l1[i].bar[0],
-					  l1[i].rom);
+		EXPECT_LT(j, numl)
+			TH_LOG("%s %s %04x:%04x class %06x bar0 %#llx rom %#llx: no match in UML",
+			       l1[i].bdf, l1[i].kind, l1[i].vendor,
+			       l1[i].device, l1[i].class, l1[i].bar[0],
+			       l1[i].rom);
 		if (j < numl) {
 			used[j] = 1;
 			TH_LOG("L1 %s (%s) = UML %s", l1[i].bdf, l1[i].kind, uml[j].bdf);

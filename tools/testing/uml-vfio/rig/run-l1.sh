@@ -27,7 +27,7 @@
 #   L1_KERNEL_VERSION  the L1 kernel to use instead of the pinned one
 #                   (fetch-l1.sh)
 # Devices, at fixed addresses so that rig.pass= can name them (RIG_SET_IRQ
-# of ../lib.sh does):
+# and RIG_SET_DEBUG of ../lib.sh do):
 #   00:01.0, 00:02.0  nvme (MSI-X)
 #   00:03.0  virtio-blk (MSI-X)       00:04.0  virtio-blk, vectors=0 (INTx)
 #   00:05.0  xHCI, MSI only, with a USB disk

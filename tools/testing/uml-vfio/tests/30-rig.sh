@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # The nested rig: L1 (QEMU, TCG, emulated IOMMU) binds nvme, virtio,
-# e1000e, e1000, pci-testdev and ivshmem devices (or, in the nodirect run,
+# e1000e, e1000, pci-testdev and ivshmem devices (or, in the -irq runs,
 # nvme, virtio, xHCI, edu and e1000e devices) to vfio-pci and runs our
 # UML with them; the tests inside UML (guest/*_test.c) print TAP, which is
 # folded into ours, and L1 then checks that every device reopens and that
 # its log has no DMAR/vfio error.
-# All of it runs three times: with BARs mapped (the default, accessed
-# inline through direct windows), mapped with vfio_uml.direct=0 (every
-# access a call into the driver) and with vfio_uml.mmap=0 (every BAR
-# access a pread/pwrite).
+# Four runs: with BARs mapped (the default, accessed inline through direct
+# windows), mapped with vfio_uml.direct=0 (every access a call into the
+# driver) and with vfio_uml.mmap=0 (every BAR access a pread/pwrite), the
+# last with both device sets.
 set -euo pipefail
 . "$T/lib.sh"
 
@@ -165,3 +165,7 @@ run_rig mmap mapped "mmap=Y direct=Y" ""
 run_rig nodirect mapped "mmap=Y direct=N" "rig.pass=$RIG_SET_IRQ" \
 	vfio_uml.direct=0 e1000e.IntMode=0
 run_rig pread unmapped "mmap=N direct=Y" "" vfio_uml.mmap=0
+# The interrupt kinds again with no BAR mapped: edu's registers, the
+# MSI-X table and PBA through pread/pwrite.
+run_rig pread-irq unmapped "mmap=N direct=Y" "rig.pass=$RIG_SET_IRQ" \
+	vfio_uml.mmap=0
