@@ -238,6 +238,30 @@ static int vfio_get_regions(struct uml_vfio_user_device *dev,
 	return 0;
 }
 
+/*
+ * VFIO_DEVICE_SET_IRQS with @action on @count vectors of @index from
+ * @start, with the eventfds in @fds, or with no data when @fds is NULL.
+ */
+static int vfio_set_irqs(struct uml_vfio_user_device *dev, unsigned int action,
+			 unsigned int index, unsigned int start,
+			 unsigned int count, const int *fds)
+{
+	struct vfio_irq_set *irq_set = dev->irq_set;
+
+	irq_set->argsz = sizeof(*irq_set) + (fds ? sizeof(int) * count : 0);
+	irq_set->flags = action | (fds ? VFIO_IRQ_SET_DATA_EVENTFD :
+					 VFIO_IRQ_SET_DATA_NONE);
+	irq_set->index = index;
+	irq_set->start = start;
+	irq_set->count = count;
+	if (fds)
+		memcpy(irq_set->data, fds, sizeof(int) * count);
+
+	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
+		return -errno;
+	return 0;
+}
+
 /**
  * vfio_setup_event() - have VFIO signal one of the device's events
  * @dev: device
@@ -265,7 +289,6 @@ static int vfio_setup_event(struct uml_vfio_user_device *dev,
 		.events = EPOLLIN,
 		.data.u32 = (unsigned int)tag,
 	};
-	struct vfio_irq_set *irq_set = dev->irq_set;
 	int fd, err;
 
 	*fdp = -1;
@@ -278,16 +301,12 @@ static int vfio_setup_event(struct uml_vfio_user_device *dev,
 	if (fd < 0)
 		return -errno;
 
-	irq_set->argsz = sizeof(*irq_set) + sizeof(int);
-	irq_set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	irq_set->index = index;
-	irq_set->start = 0;
-	irq_set->count = 1;
-	memcpy(irq_set->data, &fd, sizeof(int));
-
-	if (epoll_ctl(dev->epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ||
-	    ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0) {
+	if (epoll_ctl(dev->epoll, EPOLL_CTL_ADD, fd, &ev) < 0)
 		err = -errno;
+	else
+		err = vfio_set_irqs(dev, VFIO_IRQ_SET_ACTION_TRIGGER, index,
+				    0, 1, &fd);
+	if (err) {
 		close(fd);
 		return err;
 	}
@@ -653,34 +672,14 @@ void uml_vfio_user_deactivate_irq(struct uml_vfio_user_device *dev, int index)
 int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int kind,
 			      int start, int count)
 {
-	struct vfio_irq_set *irq_set = dev->irq_set;
-
-	irq_set->argsz = sizeof(*irq_set) + sizeof(int) * count;
-	irq_set->flags = VFIO_IRQ_SET_DATA_EVENTFD |
-			 VFIO_IRQ_SET_ACTION_TRIGGER;
-	irq_set->index = kind;
-	irq_set->start = start;
-	irq_set->count = count;
-	memcpy(irq_set->data, &dev->irqfd[start], sizeof(int) * count);
-
-	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
-		return -errno;
-	return 0;
+	return vfio_set_irqs(dev, VFIO_IRQ_SET_ACTION_TRIGGER, kind,
+			     start, count, &dev->irqfd[start]);
 }
 
 int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev, int kind)
 {
-	struct vfio_irq_set *irq_set = dev->irq_set;
-
-	irq_set->argsz = sizeof(*irq_set);
-	irq_set->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
-	irq_set->index = kind;
-	irq_set->start = 0;
-	irq_set->count = 0;
-
-	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
-		return -errno;
-	return 0;
+	return vfio_set_irqs(dev, VFIO_IRQ_SET_ACTION_TRIGGER, kind, 0, 0,
+			     NULL);
 }
 
 /*
@@ -689,17 +688,8 @@ int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev, int kind)
  */
 int uml_vfio_user_unmask_intx(struct uml_vfio_user_device *dev)
 {
-	struct vfio_irq_set *irq_set = dev->irq_set;
-
-	irq_set->argsz = sizeof(*irq_set);
-	irq_set->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK;
-	irq_set->index = VFIO_PCI_INTX_IRQ_INDEX;
-	irq_set->start = 0;
-	irq_set->count = 1;
-
-	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
-		return -errno;
-	return 0;
+	return vfio_set_irqs(dev, VFIO_IRQ_SET_ACTION_UNMASK,
+			     VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL);
 }
 
 /**
