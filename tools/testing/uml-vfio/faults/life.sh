@@ -235,11 +235,11 @@ check_setupreq() {
 		fail "$name" "$WHY" "$FLOG"
 	elif ! grep -q "^vfio_uml: $LIFE_N1: registering with virt-pci: injected failure (vfio_uml.fault=request_setup) after a host request" <<<"$out"; then
 		fail "$name" "at boot: $(grep -m1 "^vfio_uml: $LIFE_N1" <<<"$out" || echo 'no vfio_uml line')" "$FLOG"
-	elif ! grep -qE "^mc 1 rc=[1-9][0-9]* .* -> $LIFE_N2: registering with virt-pci: injected failure .* after a host request" <<<"$info"; then
+	elif ! grep -qE "^mc 1 rc=[1-9][0-9]* .* -> ERR $LIFE_N2: registering with virt-pci: injected failure .* after a host request" <<<"$info"; then
 		fail "$name" "over mconsole: $(grep -m1 '^mc 1 ' <<<"$info")" "$FLOG"
 	elif grep -q 'the host asks for the device back' <<<"$out"; then
 		fail "$name" "a release ran for a device that set-up had failed: $(grep -m1 'asks for the device back' <<<"$out")" "$FLOG"
-	elif [ "$(grep -cE '^(mc|cmd) [0-9]+ rc=0 ' <<<"$info")" -ne 5 ]; then
+	elif [ "$(grep -cE '^(mc|cmd) [0-9]+ rc=0[ :]' <<<"$info")" -ne 5 ]; then
 		fail "$name" "adding the devices afterwards: $(grep -E '^(mc|cmd) ' <<<"$info" | tr '\n' '|')" "$FLOG"
 	else
 		pass "$name, at boot and over mconsole; both devices are added and work afterwards"
@@ -255,9 +255,9 @@ check_slowrel() {
 	info=$(case_info slowrel)
 	if ! case_check slowrel 'vfio-pci [0-9a-f:.]+: (Relaying device request|Device is currently in use)'; then
 		fail "$name" "$WHY" "$FLOG"
-	elif ! grep -qE "^mc 1 rc=[1-9][0-9]* .*: remove vfio_uml.device=$LIFE_N2 -> $LIFE_N2: being released already \\(the host asked for it back\\)" <<<"$info"; then
+	elif ! grep -qE "^mc 1 rc=[1-9][0-9]* .*: remove vfio_uml.device=$LIFE_N2 -> ERR $LIFE_N2: being released already \\(the host asked for it back\\)" <<<"$info"; then
 		fail "$name" "remove: $(grep -m1 '^mc 1 ' <<<"$info")" "$FLOG"
-	elif ! grep -qE "^mc 2 rc=[1-9][0-9]* .* -> $LIFE_N2: already passed through and being released" <<<"$info"; then
+	elif ! grep -qE "^mc 2 rc=[1-9][0-9]* .* -> ERR $LIFE_N2: already passed through and being released" <<<"$info"; then
 		fail "$name" "add: $(grep -m1 '^mc 2 ' <<<"$info")" "$FLOG"
 	elif ! grep -qE "^mc 3 rc=0 .*$LIFE_N2: being released \\(the host asked for it back\\)" <<<"$info"; then
 		fail "$name" "list: $(grep -m1 '^mc 3 ' <<<"$info")" "$FLOG"
