@@ -137,6 +137,20 @@ f_settle() {
 	return 1
 }
 
+# f_reap NAME PINNED [MORE]: once UML's kernel process was killed, let
+# L1 settle (f_settle 0 PINNED), say what is left (and MORE), and kill
+# any UML process still there.
+f_reap() {
+	local p left
+
+	f_settle 0 "$2"
+	left=$(f_uml_pids | wc -l)
+	f_info "$1: settle=$F_SETTLE left=$left fds=$(f_vfio_fds) pinned=$(f_pinned)${3:+ $3}"
+	for p in $(f_uml_pids); do
+		kill -9 "$p"
+	done
+}
+
 # ---- bad input ---------------------------------------------------------
 
 G=0000:00:03.0
@@ -221,7 +235,7 @@ N2=0000:00:04.0
 
 # 1: SIGKILL during nvme I/O, 10 times; each next UML checks I/O first.
 fault_kill() {
-	local i left pin
+	local i pin
 	pin=$(f_pinned)
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		f_start kill$i 128M fault.job=iokill fault.ns=1 vfio_uml.device=$N1
@@ -235,12 +249,7 @@ fault_kill() {
 		F_RC=0
 		wait "$F_PID" || F_RC=$?
 		# UML's other processes exit once the kernel process is gone.
-		f_settle 0 "$pin"
-		left=$(f_uml_pids | wc -l)
-		f_info "kill$i: settle=$F_SETTLE left=$left fds=$(f_vfio_fds) pinned=$(f_pinned)"
-		for p in $(f_uml_pids); do
-			kill -9 "$p"
-		done
+		f_reap kill$i "$pin"
 		f_end kill$i
 	done
 	f_case kill-after 120 128M $UP fault.ns=1 vfio_uml.device=$N1

@@ -260,7 +260,7 @@ lifecycle() {
 # lifekill: devices added at run time, then UML is SIGKILLed during I/O;
 # L1's VFIO fds and pinned pages must go back to their base.
 lifekill() {
-	local pin left
+	local pin
 	pin=$(f_pinned)
 	if f_serve lifekill 128M; then
 		f_mc lifekill config vfio_uml.device=$N1
@@ -272,12 +272,7 @@ lifekill() {
 	fi
 	kill -9 "$F_PID"
 	f_wait_exit 10
-	f_settle 0 "$pin"
-	left=$(f_uml_pids | wc -l)
-	f_info "lifekill: settle=$F_SETTLE left=$left fds=$(f_vfio_fds) pinned=$(f_pinned) base-pinned=$pin"
-	for p in $(f_uml_pids); do
-		kill -9 "$p"
-	done
+	f_reap lifekill "$pin" "base-pinned=$pin"
 	f_end lifekill
 }
 
