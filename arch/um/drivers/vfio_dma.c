@@ -137,19 +137,3 @@ int uml_vfio_dma_map_memory(const char *dev)
 	uml_vfio_container.mapped = true;
 	return 0;
 }
-
-/*
- * As UML exits, with the kernel going away around it: take a group out of
- * the container. Only the host side is released.
- */
-void uml_vfio_container_exit_group(int group)
-{
-	uml_vfio_user_unset_container(uml_vfio_container.fd, group);
-}
-
-/* As UML exits, after every group: close the container. */
-void uml_vfio_container_exit(void)
-{
-	if (uml_vfio_container.fd >= 0)
-		os_close_file(uml_vfio_container.fd);
-}

@@ -759,7 +759,8 @@ static irqreturn_t uml_vfio_interrupt(int irq, void *opaque)
 		n = uml_vfio_user_poll_irqs(&dev->udev, fired, ARRAY_SIZE(fired));
 		for (i = 0; i < n; i++) {
 			target[i] = 0;
-			if (fired[i] != UML_VFIO_REQUEST)
+			/* Host events (< 0) go to uml_vfio_host_event(). */
+			if (fired[i] >= 0)
 				target[i] = uml_vfio_target(dev, fired[i]);
 		}
 		raw_spin_unlock_irqrestore(&dev->lock, flags);
@@ -767,8 +768,8 @@ static irqreturn_t uml_vfio_interrupt(int irq, void *opaque)
 			break;
 
 		for (i = 0; i < n; i++) {
-			if (fired[i] == UML_VFIO_REQUEST)
-				uml_vfio_request(dev);
+			if (fired[i] < 0)
+				uml_vfio_host_event(dev, fired[i]);
 			else if (target[i] && generic_handle_irq(target[i]))
 				pr_err_ratelimited("%s: vector %d names IRQ %u, which has no handler\n",
 						   dev->name, fired[i], target[i]);

@@ -16,9 +16,15 @@
  * - each device's lock (a raw spinlock, taken with interrupts off, since
  *   MSI-X table writes, MSI capability writes and the INTx chip's calls
  *   come under an IRQ descriptor's or the PCI config lock) guards its
- *   interrupt state and its released flag against its interrupt handler.
- *   It is taken inside those locks: no IRQ descriptor lock is taken with
- *   it held (the interrupt handler drops it before generic_handle_irq()).
+ *   interrupt state, its state and its host_request flag against its
+ *   interrupt handler. It is taken inside those locks: no IRQ descriptor
+ *   lock is taken with it held (the interrupt handler drops it before
+ *   generic_handle_irq()).
+ *
+ * A device's life: UML_VFIO_SETUP while it is set up (uml_vfio_mtx held
+ * throughout), UML_VFIO_ACTIVE once registered with virt-pci, then
+ * UML_VFIO_RELEASING from the moment whatever releases it claims it (see
+ * uml_vfio_request()) until it is freed. Only the claimant releases it.
  */
 #ifndef __UM_VFIO_KERN_H
 #define __UM_VFIO_KERN_H
@@ -92,6 +98,12 @@ struct uml_vfio_intx {
 	bool host_masked;	/* VFIO masked it when it fired */
 };
 
+enum uml_vfio_state {
+	UML_VFIO_SETUP,
+	UML_VFIO_ACTIVE,
+	UML_VFIO_RELEASING,
+};
+
 struct uml_vfio_device {
 	struct list_head list;
 	char name[UML_VFIO_NAME_LEN];
@@ -103,7 +115,8 @@ struct uml_vfio_device {
 	struct work_struct release_work;
 
 	raw_spinlock_t lock;
-	bool released;		/* the host asked for it back */
+	enum uml_vfio_state state;
+	bool host_request;	/* the host asked for it back */
 	int host_kind;		/* UML_VFIO_INTX... enabled on the host, or -1 */
 	int host_vectors;	/* of host_kind, each with its eventfd */
 	struct uml_vfio_msix msix;
@@ -116,9 +129,10 @@ struct uml_vfio_device {
 extern struct mutex uml_vfio_mtx;
 
 /* vfio_kern.c */
+__printf(1, 2) void uml_vfio_err(const char *fmt, ...);
 void uml_vfio_fail(const char *dev, const char *step, int err,
 		   const char *hint);
-void uml_vfio_request(struct uml_vfio_device *dev);
+void uml_vfio_host_event(struct uml_vfio_device *dev, int event);
 
 /* vfio_dma.c: all called with uml_vfio_mtx held */
 int uml_vfio_container_get(const char *dev);
@@ -126,8 +140,6 @@ void uml_vfio_container_put(void);
 int uml_vfio_container_attach(const char *dev, int group);
 void uml_vfio_container_detach(int group);
 int uml_vfio_dma_map_memory(const char *dev);
-void uml_vfio_container_exit_group(int group);
-void uml_vfio_container_exit(void);
 
 /* vfio_bar.c */
 extern bool uml_vfio_mmap;

@@ -11,8 +11,12 @@
 #define UML_VFIO_NUM_BARS	6
 #define UML_VFIO_CONFIG_REGION	7
 
-/* Reported by uml_vfio_user_poll_irqs(): the host wants the device back. */
+/*
+ * Reported by uml_vfio_user_poll_irqs() besides vectors (>= 0): the host
+ * wants the device back, or reports an uncorrectable error on it.
+ */
 #define UML_VFIO_REQUEST	(-1)
+#define UML_VFIO_ERROR		(-2)
 
 /* Interrupt kinds: VFIO's interrupt indexes of a PCI device. */
 #define UML_VFIO_INTX		0
@@ -38,10 +42,12 @@ struct uml_vfio_user_device {
 	int device;
 	/* Readiness of all vector eventfds, registered as one UML IRQ. */
 	int epoll;
-	/* VFIO's request eventfd, or -1 if the host has none. */
+	/* VFIO's request and error eventfds, or -1 if the device has none. */
 	int reqfd;
+	int errfd;
 
 	struct uml_vfio_user_region region[UML_VFIO_NUM_REGIONS];
+	bool can_reset;		/* VFIO_DEVICE_RESET works */
 
 	/* Vectors the host offers, per kind (UML_VFIO_INTX...). */
 	int irq_count[UML_VFIO_NUM_KINDS];
@@ -71,6 +77,8 @@ void uml_vfio_user_unset_container(int container, int group);
 int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 			       const char *device, const char **step);
 int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev);
+void uml_vfio_user_abandon_bars(struct uml_vfio_user_device *dev);
+int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev);
 void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev);
 
 int uml_vfio_user_activate_irq(struct uml_vfio_user_device *dev, int index);
@@ -83,6 +91,7 @@ int uml_vfio_user_unmask_intx(struct uml_vfio_user_device *dev);
 int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
 			    int max);
 int uml_vfio_user_kick_irq(struct uml_vfio_user_device *dev, int index);
+int uml_vfio_user_kick_request(struct uml_vfio_user_device *dev);
 
 int uml_vfio_user_region_read(struct uml_vfio_user_device *dev, int index,
 			      unsigned long long offset, void *buf, int size);

@@ -154,6 +154,8 @@ demo() {
 }
 
 shell() {
+	local term=$BUILD/l1-term.sock
+
 	mkdir -p "$BUILD/logs"
 	step "building UML's root for the rig in $ROOT"
 	"$T/guest/mkroot.sh" "$ROOT" "$BUILD/linux" "$BUILD/uml"
@@ -161,10 +163,18 @@ shell() {
 shell: booting L1 and then UML with the devices passed through.
 shell: leave UML with 'poweroff -f' (or Ctrl-D); you then get an L1 shell,
 shell: whose exit powers L1 off. Ctrl-A X quits QEMU at any time.
+shell: to add and remove devices while UML runs, open a second terminal on
+shell: L1 (its second serial port) once UML is up:
+shell:     socat -,raw,echo=0 UNIX-CONNECT:$term
+shell: and there, with the addresses of L1's 'cat /uml-root/l1-devices.txt':
+shell:     uml_mconsole rig config vfio_uml.device          # list
+shell:     uml_mconsole rig remove vfio_uml.device=BDF      # unplug one
+shell:     uml_mconsole rig config vfio_uml.device=BDF      # plug it again
 MSG
+	"$T/scripts/deps.sh" "for the second terminal on L1" socat
 	STEP="running the rig (rig/run-l1.sh)"
 	UML=$BUILD/uml/linux UML_ROOT=$ROOT UML_ARGS="uml.job=shell loglevel=4" \
-		"$T/rig/run-l1.sh" shell "$BUILD/logs/shell.log" 86400
+		RIG_TERM=$term "$T/rig/run-l1.sh" shell "$BUILD/logs/shell.log" 86400
 }
 
 case ${1:-} in

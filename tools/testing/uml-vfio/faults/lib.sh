@@ -10,7 +10,8 @@ FROOT=$BUILD/faults-root
 FL1=$BUILD/faults-l1
 
 # UML's root: the rig's guest files (with the irqtest module), /faults/init
-# and the dma_fault module; L1's /rig: job.sh and the static runas helper.
+# and the dma_fault and stale_bar modules; L1's /rig: job.sh, lifecycle.sh
+# and the static runas helper.
 faults_prepare() {
 	local mod=$BUILD/faults-mod
 
@@ -19,9 +20,12 @@ faults_prepare() {
 	install -m 755 "$FAULTS/uml-init.sh" "$FROOT/faults/init"
 
 	rm -rf "$mod"
-	cp -r "$FAULTS/dmafault" "$mod"
-	make -s -C "$TREE" O="$(dirname "$UML")" ARCH=um M="$mod" modules >&2
-	install -m 644 "$mod/dma_fault.ko" "$FROOT/faults/dma_fault.ko"
+	mkdir -p "$mod"
+	cp -r "$FAULTS/dmafault" "$FAULTS/stalebar" "$mod/"
+	make -s -C "$TREE" O="$(dirname "$UML")" ARCH=um M="$mod/dmafault" modules >&2
+	make -s -C "$TREE" O="$(dirname "$UML")" ARCH=um M="$mod/stalebar" modules >&2
+	install -m 644 "$mod/dmafault/dma_fault.ko" "$FROOT/faults/dma_fault.ko"
+	install -m 644 "$mod/stalebar/stale_bar.ko" "$FROOT/faults/stale_bar.ko"
 
 	if [ ! -x "$FAULTS_CACHE/runas" ] || [ "$FAULTS/runas.c" -nt "$FAULTS_CACHE/runas" ]; then
 		gcc -static -O2 -Wall -o "$FAULTS_CACHE/runas" "$FAULTS/runas.c"
@@ -30,6 +34,7 @@ faults_prepare() {
 	mkdir -p "$FL1"
 	install -m 755 "$FAULTS_CACHE/runas" "$FL1/runas"
 	install -m 644 "$FAULTS/l1/job.sh" "$FL1/job.sh"
+	install -m 644 "$FAULTS/l1/lifecycle.sh" "$FL1/lifecycle.sh"
 }
 
 # faults_boot SET DEVICES PASS LOG TIMEOUT: one L1 boot running job.sh with
@@ -37,7 +42,7 @@ faults_prepare() {
 faults_boot() {
 	local set=$1 devices=$2 pass=$3 log=$4 secs=$5 rc=0
 
-	UML=$UML UML_ROOT=$FROOT L1_EXTRA=$FL1 RIG_L1_MODULES=nvme \
+	UML=$UML UML_ROOT=$FROOT L1_EXTRA=$FL1 RIG_L1_MODULES="nvme aer_inject" \
 		RIG_DEVICES=$devices \
 		RIG_APPEND="rig.pass=$pass fault.set=$set rig.uml_timeout=600" \
 		"$T/rig/run-l1.sh" script "$log.raw" "$secs" \
@@ -116,7 +121,7 @@ case_check() {
 # vfio_errors NAME: the vfio_uml lines of a case that report a problem.
 vfio_errors() {
 	case_log "$1" | grep '^vfio_uml: ' |
-		grep -vE '^vfio_uml: ([0-9a-f:.]+: passed through|mapping [0-9]+ MiB of UML memory)' || true
+		grep -vE '^vfio_uml: ([0-9a-f:.]+: (passed through|the host cannot reset it)|mapping [0-9]+ MiB of UML memory)' || true
 }
 
 # count_tried KIND: one more bad input (bad) or fault (fault) tried.

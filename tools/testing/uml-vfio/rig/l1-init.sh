@@ -38,6 +38,11 @@ mount_basics() {
 	mount -t tmpfs -o exec,mode=1777 tmpfs /dev/shm
 	mount -t tmpfs tmpfs /tmp
 	mount -t devpts devpts /dev/pts
+	# uml_mconsole UMID finds ~/.uml/UMID/mconsole; UML's uml_dir is /dev/shm/uml.
+	mkdir -p /root /dev/shm/uml
+	ln -s /dev/shm/uml /root/.uml
+	HOME=/root
+	export HOME
 }
 
 # cmdline_opt NAME DEFAULT: value of NAME=... on the kernel command line.
@@ -290,7 +295,7 @@ run_uml() {
 	done
 	mkdir -p /dev/shm/uml
 	set -- mem="$(cmdline_opt rig.uml_mem 256M)" root=/dev/root rootfstype=hostfs \
-		hostfs=/uml-root rw init=/init uml_dir=/dev/shm/uml \
+		hostfs=/uml-root rw init=/init uml_dir=/dev/shm/uml umid=rig \
 		con=null con0="$con0" $devs "$@" $UML_EXTRA
 	mark "UML-BEGIN: /uml/linux $*"
 	TMPDIR=/dev/shm timeout -s KILL "$(cmdline_opt rig.uml_timeout 600)" /uml/linux "$@"
@@ -325,8 +330,17 @@ job_uml() {
 	finish "job=uml status=$st uml-exit=$rc reopen=$REOPEN dmar-faults=$FAULTS"
 }
 
+# A second L1 shell on the second serial port (rig.term=1, run-l1.sh's
+# RIG_TERM), e.g. for uml_mconsole while UML has the console.
+start_term() {
+	[ "$(cmdline_opt rig.term 0)" = 1 ] || return 0
+	setsid sh -c 'stty -F /dev/ttyS1 -echo; echo "L1 shell (uml_mconsole rig help)"; exec sh -i' \
+		< /dev/ttyS1 > /dev/ttyS1 2>&1 &
+}
+
 job_shell() {
 	local rc
+	start_term
 	run_uml fd:0,fd:1 rig.shell=1
 	rc=$?
 	echo

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the L1 initramfs: static busybox, the L1 kernel's VFIO and peer-NIC
 # modules (decompressed, in dependency order), /init (l1-init.sh), the
-# vfio-reopen and vfio-poke helpers, and optionally a UML binary at
-# /uml/linux (plus the shared libraries it needs) and UML's hostfs root at
-# /uml-root.
+# vfio-reopen and vfio-poke helpers, uml_mconsole (Debian's uml-utilities,
+# with its libraries), and optionally a UML binary at /uml/linux (plus the
+# shared libraries it needs) and UML's hostfs root at /uml-root.
 #
 # Usage: mkinitramfs.sh OUT.cpio.gz [--uml UML_BINARY] [--uml-root DIR]
 #                       [--l1-extra DIR]
@@ -75,6 +75,27 @@ add_modules() {
 		echo "$ko" >> "$dir/$set.order"
 	done
 	log "modules $set: $(tr '\n' ' ' < "$dir/$set.order")"
+}
+
+# uml_mconsole from Debian's uml-utilities, unpacked into the cache (not
+# installed: the package brings a daemon and its setup along).
+add_mconsole() {
+	local dir=$RIG_CACHE/uml-utilities tmp lib bin
+	bin=$dir/usr/bin/uml_mconsole
+	if [ ! -x "$bin" ]; then
+		tmp=$(mktemp -d "$RIG_CACHE/dl.XXXXXX")
+		log "downloading uml-utilities (for uml_mconsole)"
+		(cd "$tmp" && apt-get download -q uml-utilities) >&2 ||
+			die "cannot download uml-utilities"
+		rm -rf "$dir"
+		dpkg-deb -x "$tmp"/*.deb "$dir"
+		rm -rf "$tmp"
+	fi
+	ensure_pkgs "for uml_mconsole's libraries" libreadline8
+	install -m 755 "$bin" "$STAGE/bin/uml_mconsole"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		copy_lib "$lib"
+	done
 }
 
 # build_helper NAME: the static rig/NAME.c as /bin/NAME (cached).
@@ -165,6 +186,7 @@ main() {
 	add_modules extra "${RIG_L1_MODULES:-}"
 	build_helper vfio-reopen
 	build_helper vfio-poke
+	add_mconsole
 	quiet_step "staging UML's root"
 	add_uml_root
 	[ -z "$UML" ] || add_uml

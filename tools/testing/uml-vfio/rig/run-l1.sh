@@ -18,6 +18,8 @@
 #   UML_ARGS="..."  appended to UML's command line
 #   RIG_APPEND="..." appended to L1's kernel command line (rig.pass=...,
 #                   rig.uml_timeout=..., rig.uml_mem=...)
+#   RIG_TERM=PATH   (job shell) a unix socket for L1's second serial port,
+#                   with a second L1 shell on it
 #   RIG_BOOT_PROGRESS=SECONDS  while L1 runs a non-interactive job, say
 #                   every SECONDS (default 60; 0: never) how long it has
 #                   run and its last rig line
@@ -184,7 +186,13 @@ check_result() {
 # run_qemu JOB TIMEOUT SERIAL: QEMU's stdout is L1's serial console.
 run_qemu() {
 	local job=$1 secs=$2 serial=$3 append
+	shift 3
 	append="console=ttyS0 intel_iommu=on panic=-1 loglevel=4 rig.job=$job"
+	if [ -n "${RIG_TERM:-}" ]; then
+		rm -f "$RIG_TERM"
+		set -- -serial "unix:$RIG_TERM,server=on,wait=off"
+		append="$append rig.term=1"
+	fi
 	append="$append ${RIG_APPEND:-} -- ${UML_ARGS:-}"
 	# shellcheck disable=SC2046
 	timeout --foreground -k 10 "$secs" qemu-system-x86_64 \
@@ -194,7 +202,7 @@ run_qemu() {
 		-m 2G -smp 2 -nographic -no-reboot -nodefaults \
 		-serial "$serial" -monitor none \
 		-kernel "$L1_VMLINUZ" -initrd "$INITRD" -append "$append" \
-		$(qemu_devices)
+		"$@" $(qemu_devices)
 }
 
 DISKS=

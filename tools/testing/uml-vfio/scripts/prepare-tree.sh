@@ -83,6 +83,10 @@ apply_project() {
 	local f
 
 	step "applying the project's commits to $tree"
+	# A run killed inside git am leaves its state behind; drop it.
+	if [ -d "$(git -C "$tree" rev-parse --absolute-git-dir)/rebase-apply" ]; then
+		git -C "$tree" am --abort 2>/dev/null || true
+	fi
 	git -C "$tree" reset -q --hard refs/tags/stripped
 	for f in "$patches"/*; do
 		case $f in

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Faults, in the rig (issue 4, faults 1-5): one L1 boot with two nvme runs
-# (faults/l1/job.sh, fault.set=faults) an nvme unbind/rebind loop in UML, a
-# DMA outside UML's memory (faults/dmafault), 10 SIGKILLs during I/O, 20
-# boot/power-off cycles with L1's VFIO fds and pinned pages measured, and
-# L1 taking a device back while UML holds it.
+# Faults, in the rig (issue 4, faults 1-5): one L1 boot with two nvme and
+# a virtio-net runs (faults/l1/job.sh, fault.set=faults) an nvme
+# unbind/rebind loop in UML, a DMA outside UML's memory (faults/dmafault),
+# 10 SIGKILLs during I/O, 20 boot/power-off cycles with L1's VFIO fds and
+# pinned pages measured, the device lifecycle over mconsole (issue 15,
+# faults/l1/lifecycle.sh, judged by faults/life.sh) and L1 taking a device
+# back while UML holds it.
 set -euo pipefail
 . "$T/lib.sh"
 . "$T/faults/lib.sh"
+. "$T/faults/life.sh"
 
 FLOG=$LOGS/faults.log
 N1=0000:00:03.0
@@ -213,12 +216,14 @@ check_unbind() {
 }
 
 faults_prepare
-echo "# faults: booting L1 with two nvme; rebind, rogue DMA, 10 kills, 20 cycles, L1 unbind (~8 min under TCG)"
+echo "# faults: booting L1 with two nvme and a NIC; rebind, rogue DMA, 10 kills, 20 cycles, add/remove over mconsole, L1 unbind (~10 min under TCG, twice that on a busy host)"
 rc=0
-faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2" "$FLOG" 1800 || rc=$?
+faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2,$LIFE_V1" "$FLOG" 2400 || rc=$?
 faults_ran fault "$FLOG" "$rc" || true
 check_rebind
 check_dma
 check_kill
 check_cycles
+check_lifecycle life 10 5
+check_lifekill
 check_unbind

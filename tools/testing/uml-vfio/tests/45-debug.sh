@@ -9,6 +9,7 @@
 set -euo pipefail
 . "$T/lib.sh"
 . "$T/faults/lib.sh"
+. "$T/faults/life.sh"
 
 DOUT=$BUILD/uml-debug
 DUML=$DOUT/linux
@@ -25,7 +26,7 @@ if ! "$FAULTS/build-debug.sh" "$TREE" "$DOUT" > "$LOGS/debug-build.log" 2>&1; th
 	exit 0
 fi
 missing=
-for opt in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_OBJECTS UML_PCI_OVER_VFIO; do
+for opt in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_OBJECTS FAULT_INJECTION UML_PCI_OVER_VFIO; do
 	grep -qx "CONFIG_$opt=y" "$DOUT/.config" || missing="$missing $opt"
 done
 if [ -n "$missing" ]; then
@@ -154,14 +155,31 @@ else
 fi
 
 # The driver's run-time paths under the debug UML: 3 nvme unbind/rebinds
-# in UML (MSI-X torn down and set up again) and L1 taking back a device
-# whose driver uses INTx (faults/l1/job.sh, fault.set=debug).
-faults_prepare
+# in UML (MSI-X torn down and set up again), devices added and removed
+# over mconsole (a shorter faults/l1/lifecycle.sh, with faults injected
+# by vfio_uml.fault=) and L1 taking back a device whose driver uses INTx
+# (faults/l1/job.sh, fault.set=debug). The UML modules are built for the
+# debug UML.
+UML=$DUML faults_prepare
 FLOG=$LOGS/debug-faults.log
-echo "# debug: booting L1 with two nvme; rebind and L1 unbind with the debug UML"
+echo "# debug: booting L1 with two nvme and a NIC; rebind, add/remove and L1 unbind with the debug UML"
 rc=0
-UML=$DUML faults_boot debug "$FAULTS/devices-faults.sh" 0000:00:03.0,0000:00:04.0 \
+UML=$DUML faults_boot debug "$FAULTS/devices-faults.sh" 0000:00:03.0,0000:00:04.0,0000:01:00.0 \
 	"$FLOG" 1800 || rc=$?
+for c in life setupreq slowrel; do
+	out=$(case_log "$c")
+	report=$(grep -nE "$REPORTS" <<<"$out" | head -n 3 || true)
+	if [ -z "$out" ]; then
+		fail "$NAME: $c with no report" "case did not run (run-l1.sh exit $rc)" "$FLOG"
+	elif [ -n "$report" ]; then
+		fail "$NAME: $c with no report" "$(tr '\n' '|' <<<"$report")" "$FLOG"
+	else
+		pass "$NAME: $c with no report"
+	fi
+done
+check_lifecycle life 1 1
+check_setupreq
+check_slowrel
 for c in rebind unbind; do
 	name="$NAME: $c with no report"
 	if [ "$c" = unbind ]; then

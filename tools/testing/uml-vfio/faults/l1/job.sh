@@ -3,8 +3,10 @@
 # /rig/job.sh of the fault tests: sourced by L1's /init (rig/l1-init.sh,
 # rig.job=script) after the devices of rig.pass= are bound to vfio-pci; its
 # functions (mark, finish, cmdline_opt, load_modules, ...) are available.
-# fault.set=bad runs the bad-input cases, fault.set=faults the faults,
-# fault.set=debug a short rebind and the L1 unbind (for the debug UML).
+# fault.set=bad runs the bad-input cases, fault.set=faults the faults and
+# the lifecycle cases (lifecycle.sh), fault.set=debug a short rebind, a
+# shorter lifecycle with injected faults and the L1 unbind (for the debug
+# UML).
 #
 # Each UML run is printed as
 #   FAULT-CASE-BEGIN: NAME
@@ -135,6 +137,20 @@ f_settle() {
 	return 1
 }
 
+# f_reap NAME PINNED [MORE]: once UML's kernel process was killed, let
+# L1 settle (f_settle 0 PINNED), say what is left (and MORE), and kill
+# any UML process still there.
+f_reap() {
+	local p left
+
+	f_settle 0 "$2"
+	left=$(f_uml_pids | wc -l)
+	f_info "$1: settle=$F_SETTLE left=$left fds=$(f_vfio_fds) pinned=$(f_pinned)${3:+ $3}"
+	for p in $(f_uml_pids); do
+		kill -9 "$p"
+	done
+}
+
 # ---- bad input ---------------------------------------------------------
 
 G=0000:00:03.0
@@ -219,7 +235,7 @@ N2=0000:00:04.0
 
 # 1: SIGKILL during nvme I/O, 10 times; each next UML checks I/O first.
 fault_kill() {
-	local i left pin
+	local i pin
 	pin=$(f_pinned)
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		f_start kill$i 128M fault.job=iokill fault.ns=1 vfio_uml.device=$N1
@@ -233,12 +249,7 @@ fault_kill() {
 		F_RC=0
 		wait "$F_PID" || F_RC=$?
 		# UML's other processes exit once the kernel process is gone.
-		f_settle 0 "$pin"
-		left=$(f_uml_pids | wc -l)
-		f_info "kill$i: settle=$F_SETTLE left=$left fds=$(f_vfio_fds) pinned=$(f_pinned)"
-		for p in $(f_uml_pids); do
-			kill -9 "$p"
-		done
+		f_reap kill$i "$pin"
 		f_end kill$i
 	done
 	f_case kill-after 120 128M $UP fault.ns=1 vfio_uml.device=$N1
@@ -313,6 +324,9 @@ fault_unbind() {
 	vfio-reopen $N1 | sed 's/^/FAULT-INFO: unbind: /'
 }
 
+# shellcheck source=lifecycle.sh
+. /rig/lifecycle.sh
+
 dmesg -n 1
 mark "FAULT-SET: $(cmdline_opt fault.set bad)"
 case $(cmdline_opt fault.set bad) in
@@ -325,12 +339,27 @@ faults)
 	fault_dma
 	fault_kill
 	fault_cycles
+	lifecycle life 10 5
+	lifekill
+	fault_unbind
+	;;
+life)
+	# The lifecycle cases alone, shorter, and L1's unbind, which takes
+	# the same release path (for development).
+	lifecycle life 2 1
+	lifekill
 	fault_unbind
 	;;
 debug)
 	# The debug UML (tests/45-debug.sh) through the driver's run-time
-	# paths: MSI-X teardown and set-up, and releasing a device.
+	# paths: MSI-X teardown and set-up, adding and releasing devices.
 	fault_rebind 3
+	# One cycle of each: the paths are what KASAN and lockdep watch,
+	# and the debug UML is slow under TCG (busy re-adds the nvme, last
+	# the boot device, so re-adding is covered too).
+	lifecycle life 1 1
+	setupreq
+	slowrel
 	# With MSI off the nvme driver takes INTx: its IRQ is still
 	# requested while UML gives the device back.
 	fault_unbind pci=nomsi
