@@ -87,11 +87,10 @@ col_native() {
 	progress "col=native step=probe"
 	suite_probe "$o" nvme nvme "$L1_NVME" "/sys/bus/pci/devices/$L1_NVME/nvme/nvme*/nvme*n1"
 	suite_probe "$o" e1000e e1000e "$L1_E1000E" "/sys/bus/pci/devices/$L1_E1000E/net/*"
-	progress "col=native step=mmio"
-	suite_mmio "$L1_NVME" /rig/bench_nvme.ko "$o"
 	progress "col=native step=irq"
 	suite_irq "$o" /rig/irqtest.ko "$L1_NVME"
-	echo "$L1_NVME" > /sys/bus/pci/drivers/nvme/bind 2>/dev/null
+	progress "col=native step=mmio"
+	suite_mmio "$L1_NVME" /rig/bench_nvme.ko "$o"
 }
 
 # uml_run COL BIN KMOD NAME MEM DEVICES(0|1) TASK [UML ARGS...]

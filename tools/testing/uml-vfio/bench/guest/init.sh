@@ -111,10 +111,10 @@ full() {
 	suite_probe "$out" nvme nvme "$b" "/sys/bus/pci/devices/$b/nvme/nvme*/nvme*n1"
 	b=$(e1000e_bdf)
 	suite_probe "$out" e1000e e1000e "$b" "/sys/bus/pci/devices/$b/net/*"
-	echo "BENCH-STEP: mmio"
-	suite_mmio "$(nvme_bdf)" "/bench/modules/$(opt bench.kmod ours)/bench_nvme.ko" "$out"
 	echo "BENCH-STEP: irq"
 	suite_irq "$out" "/bench/modules/$(opt bench.kmod ours)/irqtest.ko" "$(nvme_bdf)"
+	echo "BENCH-STEP: mmio"
+	suite_mmio "$(nvme_bdf)" "/bench/modules/$(opt bench.kmod ours)/bench_nvme.ko" "$out"
 	{
 		ls -l /sys/bus/pci/devices/ /sys/block/ /sys/class/net/
 		cat /proc/interrupts

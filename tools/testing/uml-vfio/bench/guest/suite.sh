@@ -85,7 +85,7 @@ suite_probe() {
 }
 
 # suite_irq OUT MODULE NVME_BDF: irqtest.ko (../guest/irqtest/) on every edu
-# (it binds by itself) and on the nvme (unbound by suite_mmio; by
+# (it binds by itself) and on the nvme (taken from its driver, then by
 # driver_override): 200 interrupt round trips of each kind the device
 # offers and the UML or L1 kernel delivers, one line each in irq.txt.
 suite_irq() {
@@ -93,7 +93,9 @@ suite_irq() {
 
 	insmod "$2" 2> "$1/irq.err"
 	if [ -n "$3" ] && [ -e "/sys/bus/pci/devices/$3" ]; then
-		echo irqtest > "/sys/bus/pci/devices/$3/driver_override"
+		n=/sys/bus/pci/devices/$3
+		[ -e "$n/driver" ] && echo "$3" > "$n/driver/unbind"
+		echo irqtest > "$n/driver_override"
 		echo "$3" > /sys/bus/pci/drivers_probe
 	fi
 	for d in /sys/bus/pci/drivers/irqtest/0000:*; do
@@ -117,7 +119,11 @@ suite_irq() {
 	return 0
 }
 
-# suite_mmio BDF MODULE OUT: unbind the nvme, then bench_nvme.ko on it (mod.txt)
+# suite_mmio BDF MODULE OUT: unbind the nvme, then bench_nvme.ko on it
+# (mod.txt). It runs last on the nvme: bench_nvme.ko is no driver, and the
+# MSI data its vectors leave on the device (devres, released only when a
+# driver unbinds) makes every later probe fail ("Resources present before
+# probing").
 suite_mmio() {
 	local d=/sys/bus/pci/devices/$1
 
