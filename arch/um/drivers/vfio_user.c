@@ -383,6 +383,13 @@ static int vfio_map_region(struct uml_vfio_user_device *dev, int index)
 			err = -errno;
 			break;
 		}
+		/*
+		 * Not into children: a helper that UML starts without CLONE_VM
+		 * (the SIGWINCH thread of a console on a terminal) would hold
+		 * the device file, and with it the group, open after UML let
+		 * go of the device. It cannot fail on a valid mapping.
+		 */
+		madvise(m->addr, m->size, MADV_DONTFORK);
 		r->nr_maps++;
 	}
 
