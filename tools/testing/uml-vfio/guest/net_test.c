@@ -64,7 +64,7 @@ static int setup_if(const char *driver, const char *addr, char *name)
 }
 
 /* Runs ping and returns the number of replies. */
-static int ping(const char *peer, int count)
+static int ping_peer(const char *peer, int count)
 {
 	char cmd[128], line[256];
 	int tx = 0, rx = -1;
@@ -89,7 +89,7 @@ TEST(virtio_net_ping_200)
 	if (!l1_count_kind("virtio-net"))
 		SKIP(return, "no virtio-net passed through");
 	ASSERT_EQ(1, setup_if("virtio_net", "10.0.2.2/24", name)) TH_LOG("no link on %s", name);
-	EXPECT_EQ(200, ping(PEER_VIRTIO, 200));
+	EXPECT_EQ(200, ping_peer(PEER_VIRTIO, 200));
 }
 
 /* 16 MiB of seeded data through L1's echo server, compared byte for byte. */
@@ -155,7 +155,7 @@ static int cmdline_has(const char *opt)
 
 	if (read_str("/proc/cmdline", buf, sizeof(buf)))
 		return 0;
-	for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+	for (tok = strtok_r(buf, "\n ", &save); tok; tok = strtok_r(NULL, "\n ", &save))
 		if (!strcmp(tok, opt))
 			return 1;
 	return 0;
@@ -183,7 +183,7 @@ TEST(e1000e_ping)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/irq", bdf);
 	irq = read_ull(path);
 	before = intx ? irq_line(irq, line, sizeof(line)) : (long long)irq_count(name);
-	EXPECT_EQ(20, ping(PEER_E1000E, 20));
+	EXPECT_EQ(20, ping_peer(PEER_E1000E, 20));
 	after = intx ? irq_line(irq, line, sizeof(line)) : (long long)irq_count(name);
 	TH_LOG("%s (%s, %s): %lld -> %lld interrupts%s%s", name, bdf,
 	       pci_irq_kind(bdf), before, after, intx ? ": " : "", line);
@@ -225,7 +225,7 @@ TEST(e1000_claims_its_ports_and_pings)
 		SKIP(return, "no e1000 passed through (not in this run's set of devices)");
 	EXPECT_LT(0, ioports_of("e1000")) TH_LOG("/proc/ioports has no region of e1000's");
 	ASSERT_EQ(1, setup_if("e1000", "10.0.4.2/24", name)) TH_LOG("no link on %s", name);
-	EXPECT_EQ(20, ping(PEER_E1000, 20));
+	EXPECT_EQ(20, ping_peer(PEER_E1000, 20));
 }
 
 TEST_HARNESS_MAIN
