@@ -166,15 +166,28 @@ echo "# debug: booting L1 with two nvme and a NIC; rebind, add/remove and L1 unb
 rc=0
 UML=$DUML faults_boot debug "$FAULTS/devices-faults.sh" 0000:00:03.0,0000:00:04.0,0000:01:00.0 \
 	"$FLOG" 1800 || rc=$?
-for c in life setupreq slowrel; do
-	out=$(case_log "$c")
-	report=$(grep -nE "$REPORTS" <<<"$out" | head -n 3 || true)
-	if [ -z "$out" ]; then
-		fail "$NAME: $c with no report" "case did not run (run-l1.sh exit $rc)" "$FLOG"
+# ran_clean CASE: the case ran and its log has no report; sets OUT to
+# its log, WHY otherwise.
+ran_clean() {
+	local report
+
+	OUT=$(case_log "$1")
+	report=$(grep -nE "$REPORTS" <<<"$OUT" | head -n 3 || true)
+	if [ -z "$OUT" ]; then
+		WHY="case did not run (run-l1.sh exit $rc)"
 	elif [ -n "$report" ]; then
-		fail "$NAME: $c with no report" "$(tr '\n' '|' <<<"$report")" "$FLOG"
+		WHY=$(tr '\n' '|' <<<"$report")
 	else
+		return 0
+	fi
+	return 1
+}
+
+for c in life setupreq slowrel; do
+	if ran_clean "$c"; then
 		pass "$NAME: $c with no report"
+	else
+		fail "$NAME: $c with no report" "$WHY" "$FLOG"
 	fi
 done
 check_lifecycle life 1 1
@@ -185,20 +198,16 @@ for c in rebind unbind; do
 	if [ "$c" = unbind ]; then
 		name="$NAME: L1 takes back a device on INTx, with no report"
 	fi
-	out=$(case_log "$c")
-	report=$(grep -nE "$REPORTS" <<<"$out" | head -n 3 || true)
-	if [ -z "$out" ]; then
-		fail "$name" "case did not run (run-l1.sh exit $rc)" "$FLOG"
-	elif [ -n "$report" ]; then
-		fail "$name" "$(tr '\n' '|' <<<"$report")" "$FLOG"
+	if ! ran_clean "$c"; then
+		fail "$name" "$WHY" "$FLOG"
 	elif ! case_check "$c" 'vfio-pci [0-9a-f:.]+: Relaying device request'; then
 		fail "$name" "$WHY" "$FLOG"
-	elif [ "$c" = rebind ] && ! grep -q '^FAULT-REBIND-DONE: 3 of 3' <<<"$out"; then
-		fail "$name" "$(grep -E '^FAULT-REBIND' <<<"$out" | tail -n 1)" "$FLOG"
+	elif [ "$c" = rebind ] && ! grep -q '^FAULT-REBIND-DONE: 3 of 3' <<<"$OUT"; then
+		fail "$name" "$(grep -E '^FAULT-REBIND' <<<"$OUT" | tail -n 1)" "$FLOG"
 	elif [ "$c" = unbind ] && ! grep -q "^FAULT-INFO: unbind: l1-unbind=returned rc=0" "$FLOG"; then
 		fail "$name" "$(case_info unbind | head -n 1)" "$FLOG"
-	elif [ "$c" = unbind ] && ! grep -q '^FAULT-PCI: .* driver=nvme irq=legacy' <<<"$out"; then
-		fail "$name" "no nvme on INTx: $(grep -m1 '^FAULT-PCI: ' <<<"$out" || echo 'no FAULT-PCI line')" "$FLOG"
+	elif [ "$c" = unbind ] && ! grep -q '^FAULT-PCI: .* driver=nvme irq=legacy' <<<"$OUT"; then
+		fail "$name" "no nvme on INTx: $(grep -m1 '^FAULT-PCI: ' <<<"$OUT" || echo 'no FAULT-PCI line')" "$FLOG"
 	else
 		pass "$name"
 	fi
