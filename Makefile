@@ -6,7 +6,11 @@
 # fresh clone reuses them.
 
 CACHE ?= $(or $(UML_VFIO_CACHE),$(HOME)/.cache/uml-vfio)
+# Every script (the rig's, the tests', the benchmark's) uses this cache.
+export UML_VFIO_CACHE := $(CACHE)
 BASE_VERSION ?= 7.3.4-1~bpo13+1
+# The L1 kernel of the rig is pinned in tools/testing/uml-vfio/rig/fetch-l1.sh;
+# L1_KERNEL_VERSION=VERSION (a linux-image-6.12 of bookworm) overrides it.
 
 TOP := $(CURDIR)
 T := $(TOP)/tools/testing/uml-vfio
@@ -40,7 +44,8 @@ help:
 	@echo "  make tree        prepare the git tree in build/linux"
 	@echo "  make clean       remove build/ (the cache stays)"
 	@echo "  make distclean   remove build/ and the cached base repository"
-	@echo "Variables: CACHE=$(CACHE) (or UML_VFIO_CACHE), BASE_VERSION=$(BASE_VERSION)"
+	@echo "Variables: CACHE=$(CACHE) (or UML_VFIO_CACHE), BASE_VERSION=$(BASE_VERSION),"
+	@echo "  L1_KERNEL_VERSION (the rig's L1 kernel; pinned: $$($(T)/rig/fetch-l1.sh pin))"
 
 deps:
 	@$(S)/deps.sh "needed to fetch and build UML" $(BUILD_DEPS)

@@ -88,9 +88,8 @@ unsigned long uml_vfio_region_read(struct uml_vfio_device *dev, int region,
 	return uml_vfio_get_le(data, size);
 }
 
-static void uml_vfio_region_write(struct uml_vfio_device *dev, int region,
-				  unsigned int offset, int size,
-				  unsigned long val)
+void uml_vfio_region_write(struct uml_vfio_device *dev, int region,
+			   unsigned int offset, int size, unsigned long val)
 {
 	u8 data[8];
 	int err;
@@ -133,7 +132,8 @@ static void uml_vfio_cfgspace_write(struct um_pci_device *pdev,
 {
 	struct uml_vfio_device *dev = to_vdev(pdev);
 
-	uml_vfio_intr_cfg_write(dev, offset, size, val);
+	if (uml_vfio_intr_cfg_write(dev, offset, size, val))
+		return;
 
 	if (!uml_vfio_cfgspace_beyond(dev, offset, size))
 		uml_vfio_region_write(dev, UML_VFIO_CONFIG_REGION, offset, size,
@@ -208,6 +208,18 @@ static int uml_vfio_mmio_width(const void *p, int left)
 	return 1;
 }
 
+/* Widest naturally aligned access at @offset that fits in @left bytes. */
+static int uml_vfio_io_width(unsigned int offset, int left)
+{
+	int w;
+
+	for (w = sizeof(long); w > 1; w /= 2) {
+		if (left >= w && IS_ALIGNED(offset, w))
+			return w;
+	}
+	return 1;
+}
+
 static __always_inline bool uml_vfio_mmio_size_ok(int size)
 {
 	return size == 1 || size == 2 || size == 4 || size == sizeof(long);
@@ -222,8 +234,8 @@ __uml_vfio_bar_read(struct uml_vfio_device *dev, int bar, unsigned int offset,
 	if (likely(p && uml_vfio_mmio_size_ok(size)))
 		return uml_vfio_mmio_read(p, size);
 
-	if (uml_vfio_in_msix_table(dev, bar, offset, size))
-		return uml_vfio_msix_table_read(dev, offset, size);
+	if (uml_vfio_msix_trapped(dev, bar, offset, size))
+		return uml_vfio_msix_read(dev, bar, offset, size);
 
 	return uml_vfio_region_read(dev, bar, offset, size);
 }
@@ -239,8 +251,8 @@ static __always_inline void __uml_vfio_bar_write(struct uml_vfio_device *dev,
 		return;
 	}
 
-	if (uml_vfio_in_msix_table(dev, bar, offset, size)) {
-		uml_vfio_msix_table_write(dev, offset, size, val);
+	if (uml_vfio_msix_trapped(dev, bar, offset, size)) {
+		uml_vfio_msix_write(dev, bar, offset, size, val);
 		return;
 	}
 
@@ -278,6 +290,16 @@ static void uml_vfio_bar_copy_from(struct um_pci_device *pdev, int bar,
 		return;
 	}
 
+	/* memcpy_fromio() of the MSI-X table or PBA: the emulated view. */
+	if (uml_vfio_msix_trapped(dev, bar, offset, size)) {
+		for (; size > 0; offset += w, b += w, size -= w) {
+			w = uml_vfio_io_width(offset, size);
+			v = __uml_vfio_bar_read(dev, bar, offset, w);
+			memcpy(b, &v, w);
+		}
+		return;
+	}
+
 	err = uml_vfio_user_region_read(&dev->udev, bar, offset, buffer, size);
 	if (err) {
 		memset(buffer, 0xff, size);
@@ -304,6 +326,20 @@ static void uml_vfio_bar_copy_to(struct um_pci_device *pdev, int bar,
 		return;
 	}
 
+	/*
+	 * memcpy_toio() to the MSI-X table: through the shadow, in the
+	 * accesses the guest would make, lowest address first (an entry's
+	 * vector control, which may unmask it, comes after its message).
+	 */
+	if (uml_vfio_msix_trapped(dev, bar, offset, size)) {
+		for (; size > 0; offset += w, b += w, size -= w) {
+			w = uml_vfio_io_width(offset, size);
+			memcpy(&v, b, w);
+			__uml_vfio_bar_write(dev, bar, offset, w, v);
+		}
+		return;
+	}
+
 	err = uml_vfio_user_region_write(&dev->udev, bar, offset, buffer, size);
 	if (err)
 		uml_vfio_io_error(dev, "write", bar, offset, size, err);
@@ -322,6 +358,15 @@ static void uml_vfio_bar_set(struct um_pci_device *pdev, int bar,
 		for (; size > 0; p += w, size -= w) {
 			w = uml_vfio_mmio_width(p, size);
 			uml_vfio_mmio_write(p, w, v);
+		}
+		return;
+	}
+
+	/* memset_io() of the MSI-X table: through the shadow, as above. */
+	if (uml_vfio_msix_trapped(dev, bar, offset, size)) {
+		for (; size > 0; offset += w, size -= w) {
+			w = uml_vfio_io_width(offset, size);
+			__uml_vfio_bar_write(dev, bar, offset, w, v);
 		}
 		return;
 	}

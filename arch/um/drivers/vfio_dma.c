@@ -192,7 +192,9 @@ static void uml_vfio_dma_release(bool unmap)
 
 /*
  * Closes the container once no group is attached to it; that removes
- * every DMA mapping on the host, and the next device starts afresh.
+ * every DMA mapping on the host, and the next device starts afresh. As
+ * UML exits, only the host side goes: the exitcall may have interrupted
+ * a DMA op, whose state must stay.
  */
 void uml_vfio_container_put(void)
 {
@@ -200,7 +202,8 @@ void uml_vfio_container_put(void)
 
 	if (uml_vfio_container.users || uml_vfio_container.fd < 0)
 		return;
-	uml_vfio_dma_release(false);
+	if (!uml_vfio_exiting)
+		uml_vfio_dma_release(false);
 	os_close_file(uml_vfio_container.fd);
 	uml_vfio_container.fd = -1;
 }
@@ -998,19 +1001,3 @@ const struct dma_map_ops uml_vfio_dma_ops = {
 	.dma_supported		= uml_vfio_dma_supported,
 	.get_required_mask	= uml_vfio_dma_required_mask,
 };
-
-/*
- * As UML exits, with the kernel going away around it: take a group out of
- * the container. Only the host side is released.
- */
-void uml_vfio_container_exit_group(int group)
-{
-	uml_vfio_user_unset_container(uml_vfio_container.fd, group);
-}
-
-/* As UML exits, after every group: close the container. */
-void uml_vfio_container_exit(void)
-{
-	if (uml_vfio_container.fd >= 0)
-		os_close_file(uml_vfio_container.fd);
-}

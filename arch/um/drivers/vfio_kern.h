@@ -5,7 +5,8 @@
  *   vfio_kern.c  device lifecycle, parameters and IOMMU groups
  *   vfio_dma.c   the VFIO container and the DMA mapping of UML memory
  *   vfio_bar.c   config space and BAR accesses (um_pci_ops, logic_iomem)
- *   vfio_intr.c  interrupt emulation (MSI-X) and the device's UML IRQ
+ *   vfio_intr.c  interrupt emulation (MSI-X, MSI, INTx) and the device's
+ *                UML IRQ
  *
  * vfio_user.c is the host half: every host system call is made there.
  *
@@ -13,13 +14,24 @@
  * - uml_vfio_mtx serialises device set-up and release, and guards the
  *   device and group lists and the container;
  * - each device's lock (a raw spinlock, taken with interrupts off, since
- *   MSI-X table writes come under the IRQ descriptor's lock) guards its
- *   interrupt state and its released flag against its interrupt handler;
- * - the DMA ops run in any context, and the DMA state they use is set up
- *   and freed under uml_vfio_mtx only while no device is registered. In
+ *   MSI-X table writes, MSI capability writes and the INTx chip's calls
+ *   come under an IRQ descriptor's or the PCI config lock) guards its
+ *   interrupt state, its state and its host_request flag against its
+ *   interrupt handler. It is taken inside those locks: no IRQ descriptor
+ *   lock is taken with it held (the interrupt handler drops it before
+ *   generic_handle_irq()).
+ * - the DMA ops run in any context. The DMA state they use is set up under
+ *   uml_vfio_mtx before the first device is registered, and freed under it
+ *   only when the last group leaves the container, when every device has
+ *   been unregistered (never as UML exits: uml_vfio_exiting). In
  *   vfio_dma.c, a spinlock (interrupts off) serialises mapping chunks and
  *   another one the quarantine of unmapped IOVAs; no other lock is taken
  *   under them.
+ *
+ * A device's life: UML_VFIO_SETUP while it is set up (uml_vfio_mtx held
+ * throughout), UML_VFIO_ACTIVE once registered with virt-pci, then
+ * UML_VFIO_RELEASING from the moment whatever releases it claims it (see
+ * uml_vfio_request()) until it is freed. Only the claimant releases it.
  */
 #ifndef __UM_VFIO_KERN_H
 #define __UM_VFIO_KERN_H
@@ -52,7 +64,7 @@ struct uml_vfio_vector {
 
 /* The device's MSI-X capability as the guest sees it (vfio_intr.c). */
 struct uml_vfio_msix {
-	int cap;		/* config space offset of the capability */
+	int cap;		/* config space offset, 0 if it has none */
 	int bar;		/* where the table is */
 	unsigned int offset;
 	unsigned int size;
@@ -62,9 +74,41 @@ struct uml_vfio_msix {
 	int vectors;		/* guest-visible vectors the host offers */
 	bool enabled;		/* the guest's enable bit */
 	bool maskall;		/* the guest's function mask */
-	int host_vectors;	/* vectors MSI-X is enabled with on the host */
 	u8 *table;		/* shadow: vfio-pci drops guest writes */
 	struct uml_vfio_vector *vec;
+};
+
+/* Bytes of the largest MSI capability: 64-bit, per-vector masking. */
+#define UML_VFIO_MSI_CAP_MAX	24
+
+/*
+ * The device's MSI capability, emulated as a whole (vfio_intr.c): the
+ * host's is programmed by VFIO_DEVICE_SET_IRQS only.
+ */
+struct uml_vfio_msi {
+	int cap;		/* config space offset, 0 if it has none */
+	int len;		/* its size in config space */
+	int vectors;		/* guest-visible vectors the host offers */
+	bool enabled;		/* the guest's enable bit */
+	int nvec;		/* vectors the guest enabled (1 << QSIZE) */
+	u16 data;		/* first vector's UML IRQ; vector k is data + k */
+	u32 mask;		/* per-vector mask bits, if it has them */
+	u32 pending;		/* fired while masked */
+	u8 regs[UML_VFIO_MSI_CAP_MAX];	/* what the guest reads */
+	u8 wmask[UML_VFIO_MSI_CAP_MAX];	/* bits the guest can write */
+};
+
+/* The device's legacy interrupt (vfio_intr.c). */
+struct uml_vfio_intx {
+	bool started;		/* the guest requested its IRQ */
+	bool masked;		/* the guest's irq_chip has it masked */
+	bool host_masked;	/* VFIO masked it when it fired */
+};
+
+enum uml_vfio_state {
+	UML_VFIO_SETUP,
+	UML_VFIO_ACTIVE,
+	UML_VFIO_RELEASING,
 };
 
 struct uml_vfio_device {
@@ -78,18 +122,25 @@ struct uml_vfio_device {
 	struct work_struct release_work;
 
 	raw_spinlock_t lock;
-	bool released;		/* the host asked for it back */
+	enum uml_vfio_state state;
+	bool host_request;	/* the host asked for it back */
+	int host_kind;		/* UML_VFIO_INTX... enabled on the host, or -1 */
+	int host_vectors;	/* of host_kind, each with its eventfd */
 	struct uml_vfio_msix msix;
+	struct uml_vfio_msi msi;
+	struct uml_vfio_intx intx;
 };
 
 #define to_vdev(_pdev) container_of(_pdev, struct uml_vfio_device, pdev)
 
 extern struct mutex uml_vfio_mtx;
+extern bool uml_vfio_exiting;
 
 /* vfio_kern.c */
+__printf(1, 2) void uml_vfio_err(const char *fmt, ...);
 void uml_vfio_fail(const char *dev, const char *step, int err,
 		   const char *hint);
-void uml_vfio_request(struct uml_vfio_device *dev);
+void uml_vfio_host_event(struct uml_vfio_device *dev, int event);
 
 /* vfio_dma.c: all but the DMA ops called with uml_vfio_mtx held */
 int uml_vfio_container_get(const char *dev);
@@ -98,8 +149,6 @@ int uml_vfio_container_attach(const char *dev, int group);
 void uml_vfio_container_detach(int group);
 int uml_vfio_dma_map_memory(const char *dev);
 extern const struct dma_map_ops uml_vfio_dma_ops;
-void uml_vfio_container_exit_group(int group);
-void uml_vfio_container_exit(void);
 
 /* vfio_bar.c */
 extern bool uml_vfio_mmap;
@@ -107,6 +156,8 @@ extern const struct um_pci_ops uml_vfio_um_pci_ops;
 extern const struct logic_iomem_ops uml_vfio_bar_ops;
 unsigned long uml_vfio_region_read(struct uml_vfio_device *dev, int region,
 				   unsigned int offset, int size);
+void uml_vfio_region_write(struct uml_vfio_device *dev, int region,
+			   unsigned int offset, int size, unsigned long val);
 unsigned long uml_vfio_get_le(const u8 *data, int size);
 void uml_vfio_put_le(u8 *data, int size, unsigned long val);
 
@@ -118,13 +169,12 @@ void uml_vfio_intr_stop(struct uml_vfio_device *dev);
 unsigned long uml_vfio_intr_cfg_read(struct uml_vfio_device *dev,
 				     unsigned int offset, int size,
 				     unsigned long val);
-void uml_vfio_intr_cfg_write(struct uml_vfio_device *dev, unsigned int offset,
+bool uml_vfio_intr_cfg_write(struct uml_vfio_device *dev, unsigned int offset,
 			     int size, unsigned long val);
-unsigned long uml_vfio_msix_table_read(struct uml_vfio_device *dev,
-				       unsigned int offset, int size);
-void uml_vfio_msix_table_write(struct uml_vfio_device *dev,
-			       unsigned int offset, int size,
-			       unsigned long val);
+unsigned long uml_vfio_msix_read(struct uml_vfio_device *dev, int bar,
+				 unsigned int offset, int size);
+void uml_vfio_msix_write(struct uml_vfio_device *dev, int bar,
+			 unsigned int offset, int size, unsigned long val);
 
 /* Does [offset, offset + size) of a BAR touch the MSI-X table or PBA? */
 static __always_inline bool uml_vfio_msix_trapped(struct uml_vfio_device *dev,
@@ -137,16 +187,6 @@ static __always_inline bool uml_vfio_msix_trapped(struct uml_vfio_device *dev,
 		offset + size > m->offset) ||
 	       (bar == m->pba_bar && offset < m->pba_offset + m->pba_size &&
 		offset + size > m->pba_offset);
-}
-
-/* Is [offset, offset + size) of a BAR inside the MSI-X table? */
-static inline bool uml_vfio_in_msix_table(struct uml_vfio_device *dev, int bar,
-					  unsigned int offset, int size)
-{
-	const struct uml_vfio_msix *m = &dev->msix;
-
-	return bar == m->bar && offset >= m->offset &&
-	       offset + size <= m->offset + m->size;
 }
 
 #endif /* __UM_VFIO_KERN_H */

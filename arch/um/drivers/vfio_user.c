@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host half of the VFIO-based virtual PCI driver: VFIO container, group and
- * device ioctls, region I/O, BAR mappings and MSI-X eventfds. Everything
+ * device ioctls, region I/O, BAR mappings and interrupt eventfds. Everything
  * here returns a negative errno and leaves the reporting to the kernel half.
  */
 #include <dirent.h>
@@ -421,25 +421,60 @@ static int vfio_get_regions(struct uml_vfio_user_device *dev,
 }
 
 /*
- * VFIO signals the request eventfd when the host wants the device back
- * (e.g. an unbind from vfio-pci); without one, such an unbind blocks until
- * UML exits. It shares the epoll fd with the vectors.
+ * VFIO_DEVICE_SET_IRQS with @action on @count vectors of @index from
+ * @start, with the eventfds in @fds, or with no data when @fds is NULL.
  */
-static int vfio_setup_request(struct uml_vfio_user_device *dev,
-			      unsigned int num_irqs)
+static int vfio_set_irqs(struct uml_vfio_user_device *dev, unsigned int action,
+			 unsigned int index, unsigned int start,
+			 unsigned int count, const int *fds)
+{
+	struct vfio_irq_set *irq_set = dev->irq_set;
+
+	irq_set->argsz = sizeof(*irq_set) + (fds ? sizeof(int) * count : 0);
+	irq_set->flags = action | (fds ? VFIO_IRQ_SET_DATA_EVENTFD :
+					 VFIO_IRQ_SET_DATA_NONE);
+	irq_set->index = index;
+	irq_set->start = start;
+	irq_set->count = count;
+	if (fds)
+		memcpy(irq_set->data, fds, sizeof(int) * count);
+
+	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
+		return -errno;
+	return 0;
+}
+
+/**
+ * vfio_setup_event() - have VFIO signal one of the device's events
+ * @dev: device
+ * @num_irqs: the device's number of IRQ indexes
+ * @index: VFIO_PCI_REQ_IRQ_INDEX or VFIO_PCI_ERR_IRQ_INDEX
+ * @tag: what uml_vfio_user_poll_irqs() reports it as
+ * @fdp: the eventfd, or -1 if the device has no such event
+ *
+ * VFIO signals the request eventfd when the host wants the device back
+ * (e.g. an unbind from vfio-pci; without one, such an unbind blocks until
+ * UML exits), and the error eventfd when AER reports an uncorrectable
+ * error (PCIe devices only). Both share the epoll fd with the vectors.
+ *
+ * Return: 0 or a negative errno.
+ */
+static int vfio_setup_event(struct uml_vfio_user_device *dev,
+			    unsigned int num_irqs, unsigned int index, int tag,
+			    int *fdp)
 {
 	struct vfio_irq_info info = {
 		.argsz = sizeof(info),
-		.index = VFIO_PCI_REQ_IRQ_INDEX,
+		.index = index,
 	};
 	struct epoll_event ev = {
 		.events = EPOLLIN,
-		.data.u32 = (unsigned int)UML_VFIO_REQUEST,
+		.data.u32 = (unsigned int)tag,
 	};
-	struct vfio_irq_set *irq_set = dev->irq_set;
 	int fd, err;
 
-	if (num_irqs <= VFIO_PCI_REQ_IRQ_INDEX ||
+	*fdp = -1;
+	if (num_irqs <= index ||
 	    ioctl(dev->device, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0 ||
 	    info.count < 1 || !(info.flags & VFIO_IRQ_INFO_EVENTFD))
 		return 0;
@@ -448,21 +483,17 @@ static int vfio_setup_request(struct uml_vfio_user_device *dev,
 	if (fd < 0)
 		return -errno;
 
-	irq_set->argsz = sizeof(*irq_set) + sizeof(int);
-	irq_set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	irq_set->index = VFIO_PCI_REQ_IRQ_INDEX;
-	irq_set->start = 0;
-	irq_set->count = 1;
-	memcpy(irq_set->data, &fd, sizeof(int));
-
-	if (epoll_ctl(dev->epoll, EPOLL_CTL_ADD, fd, &ev) < 0 ||
-	    ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0) {
+	if (epoll_ctl(dev->epoll, EPOLL_CTL_ADD, fd, &ev) < 0)
 		err = -errno;
+	else
+		err = vfio_set_irqs(dev, VFIO_IRQ_SET_ACTION_TRIGGER, index,
+				    0, 1, &fd);
+	if (err) {
 		close(fd);
 		return err;
 	}
 
-	dev->reqfd = fd;
+	*fdp = fd;
 	return 0;
 }
 
@@ -534,6 +565,13 @@ static int vfio_map_region(struct uml_vfio_user_device *dev, int index)
 			err = -errno;
 			break;
 		}
+		/*
+		 * Not into children: a helper that UML starts without CLONE_VM
+		 * (the SIGWINCH thread of a console on a terminal) would hold
+		 * the device file, and with it the group, open after UML let
+		 * go of the device. It cannot fail on a valid mapping.
+		 */
+		madvise(m->addr, m->size, MADV_DONTFORK);
 		r->nr_maps++;
 	}
 
@@ -578,6 +616,77 @@ int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev)
 	return 0;
 }
 
+/*
+ * How many vectors of each kind (INTx, MSI, MSI-X) VFIO offers, and
+ * whether it can add vectors to enabled MSI-X. VFIO reports what the
+ * device has; a kind the device lacks has a count of 0.
+ */
+static int vfio_get_irq_kinds(struct uml_vfio_user_device *dev,
+			      unsigned int num_irqs)
+{
+	int kind;
+
+	dev->irq_resizable = false;
+	for (kind = 0; kind < UML_VFIO_NUM_KINDS; kind++) {
+		struct vfio_irq_info info = {
+			.argsz = sizeof(info),
+			.index = kind,
+		};
+
+		dev->irq_count[kind] = 0;
+		if ((unsigned int)kind >= num_irqs)
+			continue;
+		if (ioctl(dev->device, VFIO_DEVICE_GET_IRQ_INFO, &info) < 0)
+			return -errno;
+		if (!(info.flags & VFIO_IRQ_INFO_EVENTFD))
+			continue;
+		dev->irq_count[kind] = info.count;
+		if (kind == UML_VFIO_MSIX)
+			dev->irq_resizable = !(info.flags & VFIO_IRQ_INFO_NORESIZE);
+	}
+	return 0;
+}
+
+/**
+ * uml_vfio_user_abandon_bars() - let go of the BAR mappings, not of their addresses
+ * @dev: device
+ *
+ * Each mapping is replaced by anonymous memory at its address, which then
+ * stays mapped for good: a guest access that found a BAR's direct window
+ * before it was revoked may still load or store there. The device's pages
+ * are let go of, as closing the device needs (a mapping holds its file).
+ */
+void uml_vfio_user_abandon_bars(struct uml_vfio_user_device *dev)
+{
+	int i, j;
+
+	for (i = 0; i < UML_VFIO_NUM_BARS; i++) {
+		struct uml_vfio_user_region *r = &dev->region[i];
+
+		for (j = 0; j < r->nr_maps; j++) {
+			struct uml_vfio_user_map *m = &r->maps[j];
+
+			if (mmap(m->addr, m->size, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+				 MAP_NORESERVE, -1, 0) == MAP_FAILED)
+				munmap(m->addr, m->size);
+		}
+		kfree(r->maps);
+		r->maps = NULL;
+		r->nr_maps = 0;
+	}
+}
+
+/* Return: 0, -ENOTTY if VFIO cannot reset the device, or a negative errno. */
+int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev)
+{
+	if (!dev->can_reset)
+		return -ENOTTY;
+	if (ioctl(dev->device, VFIO_DEVICE_RESET) < 0)
+		return -errno;
+	return 0;
+}
+
 /**
  * uml_vfio_user_setup_device() - open a device of an attached group
  * @dev: filled in on success
@@ -585,8 +694,8 @@ int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev)
  * @device: address as sysfs names it
  * @step: on failure, set to what failed
  *
- * MSI-X is left disabled on the host: the kernel half enables it with
- * uml_vfio_user_update_irqs() once the device has passed its checks.
+ * Every interrupt kind is left disabled on the host: the kernel half
+ * enables the one the guest uses with uml_vfio_user_update_irqs().
  *
  * Return: 0 or a negative errno.
  */
@@ -594,13 +703,10 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 			       const char *device, const char **step)
 {
 	struct vfio_device_info device_info = { .argsz = sizeof(device_info) };
-	struct vfio_irq_info irq_info = {
-		.argsz = sizeof(irq_info),
-		.index = VFIO_PCI_MSIX_IRQ_INDEX,
-	};
-	int err, i;
+	int err, i, kind;
 
 	dev->reqfd = -1;
+	dev->errfd = -1;
 	*step = "getting device fd";
 	dev->device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, device);
 	if (dev->device < 0)
@@ -612,34 +718,33 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 		goto close_device;
 	}
 
+	dev->can_reset = device_info.flags & VFIO_DEVICE_FLAGS_RESET;
+
 	*step = "reading region info";
 	err = vfio_get_regions(dev, device_info.num_regions);
 	if (err)
 		goto close_device;
 
-	*step = "reading MSI-X info";
-	if (device_info.num_irqs <= VFIO_PCI_MSIX_IRQ_INDEX) {
-		err = -ENODEV;
+	*step = "reading interrupt info";
+	err = vfio_get_irq_kinds(dev, device_info.num_irqs);
+	if (err)
 		goto close_device;
-	}
-	if (ioctl(dev->device, VFIO_DEVICE_GET_IRQ_INFO, &irq_info) < 0) {
-		err = -errno;
-		goto close_device;
-	}
-	dev->irq_count = irq_info.count;
-	dev->irq_resizable = !(irq_info.flags & VFIO_IRQ_INFO_NORESIZE);
 
-	*step = "allocating MSI-X state";
+	*step = "allocating interrupt state";
 	err = -ENOMEM;
-	dev->irqfd = uml_kmalloc(sizeof(int) * (dev->irq_count + 1),
-				 UM_GFP_KERNEL);
+	dev->nr_irqfds = 1;
+	for (kind = 0; kind < UML_VFIO_NUM_KINDS; kind++) {
+		if (dev->irq_count[kind] > dev->nr_irqfds)
+			dev->nr_irqfds = dev->irq_count[kind];
+	}
+	dev->irqfd = uml_kmalloc(sizeof(int) * dev->nr_irqfds, UM_GFP_KERNEL);
 	if (!dev->irqfd)
 		goto close_device;
-	for (i = 0; i < dev->irq_count; i++)
+	for (i = 0; i < dev->nr_irqfds; i++)
 		dev->irqfd[i] = -1;
 
 	dev->irq_set = uml_kmalloc(sizeof(struct vfio_irq_set) +
-				   sizeof(int) * (dev->irq_count + 1),
+				   sizeof(int) * (dev->nr_irqfds + 1),
 				   UM_GFP_KERNEL);
 	if (!dev->irq_set)
 		goto free_irqfd;
@@ -652,12 +757,22 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 	}
 
 	*step = "setting up the request eventfd";
-	err = vfio_setup_request(dev, device_info.num_irqs);
+	err = vfio_setup_event(dev, device_info.num_irqs, VFIO_PCI_REQ_IRQ_INDEX,
+			       UML_VFIO_REQUEST, &dev->reqfd);
 	if (err)
 		goto close_epoll;
 
+	*step = "setting up the error eventfd";
+	err = vfio_setup_event(dev, device_info.num_irqs, VFIO_PCI_ERR_IRQ_INDEX,
+			       UML_VFIO_ERROR, &dev->errfd);
+	if (err)
+		goto close_reqfd;
+
 	return 0;
 
+close_reqfd:
+	if (dev->reqfd >= 0)
+		close(dev->reqfd);
 close_epoll:
 	close(dev->epoll);
 
@@ -670,14 +785,16 @@ close_device:
 	return err;
 }
 
-/* Undoes uml_vfio_user_setup_device(); MSI-X must be disabled first. */
+/* Undoes uml_vfio_user_setup_device(); interrupts must be disabled first. */
 void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev)
 {
 	int i;
 
-	for (i = 0; i < dev->irq_count; i++)
+	for (i = 0; i < dev->nr_irqfds; i++)
 		uml_vfio_user_deactivate_irq(dev, i);
 	vfio_unmap_bars(dev);
+	if (dev->errfd >= 0)
+		close(dev->errfd);
 	if (dev->reqfd >= 0)
 		close(dev->reqfd);
 	close(dev->epoll);
@@ -730,45 +847,38 @@ void uml_vfio_user_deactivate_irq(struct uml_vfio_user_device *dev, int index)
 /**
  * uml_vfio_user_update_irqs() - push eventfds of vectors to VFIO
  * @dev: device
+ * @kind: UML_VFIO_INTX, UML_VFIO_MSI or UML_VFIO_MSIX
  * @start: first vector
  * @count: number of vectors
  *
- * The first call with MSI-X disabled on the host enables it with
- * @start + @count vectors; later calls only change triggers.
+ * The first call for a kind that is disabled on the host enables it with
+ * @start + @count vectors; later calls only change triggers (and, where
+ * VFIO can, add MSI-X vectors). VFIO refuses to enable a kind while
+ * another one is enabled.
  *
  * Return: 0 or a negative errno.
  */
-int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int start,
-			      int count)
+int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int kind,
+			      int start, int count)
 {
-	struct vfio_irq_set *irq_set = dev->irq_set;
-
-	irq_set->argsz = sizeof(*irq_set) + sizeof(int) * count;
-	irq_set->flags = VFIO_IRQ_SET_DATA_EVENTFD |
-			 VFIO_IRQ_SET_ACTION_TRIGGER;
-	irq_set->index = VFIO_PCI_MSIX_IRQ_INDEX;
-	irq_set->start = start;
-	irq_set->count = count;
-	memcpy(irq_set->data, &dev->irqfd[start], sizeof(int) * count);
-
-	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
-		return -errno;
-	return 0;
+	return vfio_set_irqs(dev, VFIO_IRQ_SET_ACTION_TRIGGER, kind,
+			     start, count, &dev->irqfd[start]);
 }
 
-int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev)
+int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev, int kind)
 {
-	struct vfio_irq_set *irq_set = dev->irq_set;
+	return vfio_set_irqs(dev, VFIO_IRQ_SET_ACTION_TRIGGER, kind, 0, 0,
+			     NULL);
+}
 
-	irq_set->argsz = sizeof(*irq_set);
-	irq_set->flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER;
-	irq_set->index = VFIO_PCI_MSIX_IRQ_INDEX;
-	irq_set->start = 0;
-	irq_set->count = 0;
-
-	if (ioctl(dev->device, VFIO_DEVICE_SET_IRQS, irq_set) < 0)
-		return -errno;
-	return 0;
+/*
+ * VFIO masks INTx when it signals it, until it is unmasked here: a line
+ * that is still asserted then fires again.
+ */
+int uml_vfio_user_unmask_intx(struct uml_vfio_user_device *dev)
+{
+	return vfio_set_irqs(dev, VFIO_IRQ_SET_ACTION_UNMASK,
+			     VFIO_PCI_INTX_IRQ_INDEX, 0, 1, NULL);
 }
 
 /**
@@ -800,12 +910,14 @@ int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
 	for (i = 0; i < n; i++) {
 		int index = ev[i].data.u32;
 
-		if (index == UML_VFIO_REQUEST) {
-			if (read(dev->reqfd, &v, sizeof(v)) == sizeof(v))
+		if (index == UML_VFIO_REQUEST || index == UML_VFIO_ERROR) {
+			int fd = index == UML_VFIO_ERROR ? dev->errfd : dev->reqfd;
+
+			if (read(fd, &v, sizeof(v)) == sizeof(v))
 				fired[count++] = index;
 			continue;
 		}
-		if (index >= 0 && index < dev->irq_count && dev->irqfd[index] >= 0)
+		if (index >= 0 && index < dev->nr_irqfds && dev->irqfd[index] >= 0)
 			fired[count++] = index;
 	}
 
@@ -820,6 +932,18 @@ int uml_vfio_user_kick_irq(struct uml_vfio_user_device *dev, int index)
 	if (dev->irqfd[index] < 0)
 		return -EBADF;
 	if (write(dev->irqfd[index], &v, sizeof(v)) != sizeof(v))
+		return -errno;
+	return 0;
+}
+
+/* Signals the request eventfd as VFIO does (fault injection). */
+int uml_vfio_user_kick_request(struct uml_vfio_user_device *dev)
+{
+	unsigned long long v = 1;
+
+	if (dev->reqfd < 0)
+		return -ENOENT;
+	if (write(dev->reqfd, &v, sizeof(v)) != sizeof(v))
 		return -errno;
 	return 0;
 }

@@ -11,8 +11,18 @@
 #define UML_VFIO_NUM_BARS	6
 #define UML_VFIO_CONFIG_REGION	7
 
-/* Reported by uml_vfio_user_poll_irqs(): the host wants the device back. */
+/*
+ * Reported by uml_vfio_user_poll_irqs() besides vectors (>= 0): the host
+ * wants the device back, or reports an uncorrectable error on it.
+ */
 #define UML_VFIO_REQUEST	(-1)
+#define UML_VFIO_ERROR		(-2)
+
+/* Interrupt kinds: VFIO's interrupt indexes of a PCI device. */
+#define UML_VFIO_INTX		0
+#define UML_VFIO_MSI		1
+#define UML_VFIO_MSIX		2
+#define UML_VFIO_NUM_KINDS	3
 
 /* A part of a BAR mapped into UML's (host) address space. */
 struct uml_vfio_user_map {
@@ -32,13 +42,18 @@ struct uml_vfio_user_device {
 	int device;
 	/* Readiness of all vector eventfds, registered as one UML IRQ. */
 	int epoll;
-	/* VFIO's request eventfd, or -1 if the host has none. */
+	/* VFIO's request and error eventfds, or -1 if the device has none. */
 	int reqfd;
+	int errfd;
 
 	struct uml_vfio_user_region region[UML_VFIO_NUM_REGIONS];
+	bool can_reset;		/* VFIO_DEVICE_RESET works */
 
-	int irq_count;
+	/* Vectors the host offers, per kind (UML_VFIO_INTX...). */
+	int irq_count[UML_VFIO_NUM_KINDS];
 	bool irq_resizable;	/* VFIO can add vectors to enabled MSI-X */
+	/* One eventfd per vector of the kind enabled on the host. */
+	int nr_irqfds;
 	int *irqfd;
 	/* VFIO_DEVICE_SET_IRQS argument, preallocated for atomic context. */
 	void *irq_set;
@@ -89,17 +104,21 @@ void uml_vfio_user_unset_container(int container, int group);
 int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 			       const char *device, const char **step);
 int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev);
+void uml_vfio_user_abandon_bars(struct uml_vfio_user_device *dev);
+int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev);
 void uml_vfio_user_teardown_device(struct uml_vfio_user_device *dev);
 
 int uml_vfio_user_activate_irq(struct uml_vfio_user_device *dev, int index);
 void uml_vfio_user_deactivate_irq(struct uml_vfio_user_device *dev,
 				  int index);
-int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int start,
-			      int count);
-int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev);
+int uml_vfio_user_update_irqs(struct uml_vfio_user_device *dev, int kind,
+			      int start, int count);
+int uml_vfio_user_disable_irqs(struct uml_vfio_user_device *dev, int kind);
+int uml_vfio_user_unmask_intx(struct uml_vfio_user_device *dev);
 int uml_vfio_user_poll_irqs(struct uml_vfio_user_device *dev, int *fired,
 			    int max);
 int uml_vfio_user_kick_irq(struct uml_vfio_user_device *dev, int index);
+int uml_vfio_user_kick_request(struct uml_vfio_user_device *dev);
 
 int uml_vfio_user_region_read(struct uml_vfio_user_device *dev, int index,
 			      unsigned long long offset, void *buf, int size);

@@ -63,8 +63,18 @@ UML_TMP=$BUILD/uml-tmp
 local_uml_args() {
 	mkdir -p "$UML_TMP"
 	LOCAL_UML_ARGS=(uml_dir="$UML_TMP" root=/dev/root rootfstype=hostfs
-		hostfs="$1" rw init=/init con=null con0=null,fd:1 ssl=null)
+		hostfs="$1" rw init=/init con=null con0=null,fd:1)
 }
+
+# The rig's devices (rig/run-l1.sh) are more than the eight virt-pci
+# holds. L1 passes eight by default (rig/l1-init.sh); this is the other
+# set, for rig.pass=: the devices with each kind of interrupt (the
+# virtio-blk on INTx, the xHCI on MSI, edu), with both nvme, the first
+# virtio-blk, the virtio-net and the e1000e.
+RIG_SET_IRQ=0000:00:01.0,0000:00:02.0,0000:00:03.0,0000:00:04.0,0000:00:05.0,0000:00:06.0,0000:00:07.0,0000:00:09.0
+# The debug UML's set: a device of each interrupt kind and of each BAR
+# kind (the e1000's I/O BAR and ROM, ivshmem's 512 MiB BAR), both nvme.
+RIG_SET_DEBUG=0000:00:01.0,0000:00:02.0,0000:00:04.0,0000:00:05.0,0000:00:06.0,0000:00:07.0,0000:00:0b.0,0000:00:0c.0
 
 # Lines that no run may print.
 BAD_LINES='WARNING:|BUG:|Oops|Kernel panic|cut here|Unknown parameter|invalid for parameter'

@@ -29,32 +29,38 @@ RUNTIME=${BENCH_RUNTIME:-3}
 PINGS=${BENCH_PINGS:-100}
 TCP_SECS=${BENCH_TCP_SECS:-8}
 PROBES=${BENCH_PROBES:-7}
-# devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0 and
-# the e1000e at 00:08.0; L1's e1000e driver is for 00:09.0 only (the rig
-# binds the passed ones to vfio-pci, with driver_override, before the job
-# loads the "extra" modules).
-PASS_BDFS=0000:00:03.0,0000:00:05.0,0000:00:08.0
+# devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0,
+# the e1000e at 00:08.0 and the edu at 00:0a.0; L1's e1000e driver is for
+# 00:09.0 only, its irqtest.ko for the edu at 00:0b.0 (the rig binds the
+# passed ones to vfio-pci, with driver_override, before the job loads the
+# "extra" modules).
+PASS_BDFS=0000:00:03.0,0000:00:05.0,0000:00:08.0,0000:00:0a.0
 START=$(date +%s)
+
+# shellcheck source=lib.sh
+. "$B/lib.sh"
 
 say() { echo "bench: [$(elapsed)] $*"; }
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
 elapsed() { local s=$(($(date +%s) - START)); printf '%d:%02d' $((s / 60)) $((s % 60)); }
 
-# build_module OUT_DIR MAKE_ARGS...: bench_nvme.ko (debug info stripped)
+# build_module OUT_DIR MAKE_ARGS...: bench_nvme.ko and the tests' irqtest.ko
+# (debug info stripped)
 build_module() {
 	local dir=$1
 
 	shift
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp "$B/module/bench_nvme.c" "$B/module/Kbuild" "$dir/"
+	cp "$B/module/bench_nvme.c" "$T/guest/irqtest/irqtest.c" "$dir/"
+	echo "obj-m := bench_nvme.o irqtest.o" > "$dir/Kbuild"
 	make -s "$@" M="$dir" modules > "$dir/build.log" 2>&1 ||
-		{ cat "$dir/build.log" >&2; die "building bench_nvme.ko in $dir"; }
-	strip --strip-debug "$dir/bench_nvme.ko"
+		{ cat "$dir/build.log" >&2; die "building the modules in $dir"; }
+	strip --strip-debug "$dir/bench_nvme.ko" "$dir/irqtest.ko"
 }
 
 src_key() {
-	cat "$B/module/bench_nvme.c" "$B/module/Kbuild" | sha256sum | cut -c1-16
+	cat "$B/module/bench_nvme.c" "$T/guest/irqtest/irqtest.c" | sha256sum | cut -c1-16
 }
 
 uml_release() {
@@ -103,38 +109,27 @@ upstream() {
 	say "upstream: $bin (untouched tag base, same config fragment)"
 }
 
-# Debian's headers for L1's kernel, unpacked into the cache (never installed).
+# Debian's headers for L1's kernel (the pinned version, through the rig's
+# private apt setup: rig/fetch-l1.sh), unpacked into the cache (never
+# installed).
 l1_module() {
-	local dir pkgs tmp kdir key d
+	local vars dir kdir key
 
-	eval "$("$T/rig/fetch-l1.sh")"
+	vars=$("$T/rig/fetch-l1.sh") || die "rig/fetch-l1.sh failed (exit $?)"
+	eval "$vars"
 	dir=$BC/l1-headers/$L1_KVER
 	kdir=$dir/usr/src/linux-headers-$L1_KVER
-	if [ ! -e "$dir/.unpacked" ]; then
-		pkgs=$(apt-cache depends "linux-headers-$L1_KVER" |
-			sed -n 's/^ *Depends: \(linux-\(headers\|kbuild\)-[^ ]*\)$/\1/p')
-		say "fetching linux-headers-$L1_KVER $(echo "$pkgs" | tr '\n' ' ')"
-		mkdir -p "$BC"
-		tmp=$(mktemp -d "$BC/dl.XXXXXX")
-		# shellcheck disable=SC2086
-		(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "linux-headers-$L1_KVER" $pkgs) > /dev/null
-		rm -rf "$dir"
-		mkdir -p "$dir"
-		for d in "$tmp"/*.deb; do
-			dpkg-deb -x "$d" "$dir"
-		done
-		rm -rf "$tmp"
-		# Its Makefile includes the common headers by absolute path.
-		sed -i "s|^include /usr/src/|include $dir/usr/src/|" "$kdir/Makefile"
-		touch "$dir/.unpacked"
-	fi
-	key="$(src_key) $L1_KVER"
+	say "L1 kernel $L1_KVER ($L1_VERSION): its headers in $dir"
+	"$T/rig/fetch-l1.sh" headers "$dir" || die "fetching the headers of L1's kernel failed"
+	# Its Makefile includes the common headers by absolute path.
+	sed -i "s|^include /usr/src/|include $dir/usr/src/|" "$kdir/Makefile"
+	key="$(src_key) $L1_KVER $L1_VERSION"
 	if [ "$(cat "$BC/modules/l1/.key" 2>/dev/null)" != "$key" ]; then
 		# No pahole here: skip BTF for the module.
 		build_module "$BC/modules/l1" -C "$kdir" CONFIG_DEBUG_INFO_BTF_MODULES=
 		echo "$key" > "$BC/modules/l1/.key"
 	fi
-	cp "$BC/modules/l1/bench_nvme.ko" "$BC/l1-extra/bench_nvme.ko"
+	cp "$BC/modules/l1/bench_nvme.ko" "$BC/modules/l1/irqtest.ko" "$BC/l1-extra/"
 }
 
 # UML's hostfs root (also where L1 finds fio and the helpers).
@@ -151,7 +146,8 @@ make_root() {
 	for lib in ours upstream; do
 		[ -f "$BC/modules/$lib/bench_nvme.ko" ] || continue
 		mkdir -p "$r/bench/modules/$lib"
-		cp "$BC/modules/$lib/bench_nvme.ko" "$r/bench/modules/$lib/"
+		cp "$BC/modules/$lib/bench_nvme.ko" "$BC/modules/$lib/irqtest.ko" \
+			"$r/bench/modules/$lib/"
 	done
 	# Debian's fio with every library it links (the rbd/rados/gluster
 	# engines drag in ~80 MB; BIND_NOW makes them all necessary).
@@ -167,15 +163,22 @@ make_root() {
 # run_boot N: one L1 boot running every column; progress from its log.
 # no_timer_check: on a loaded host, TCG can fail L1's early check of the
 # timer through the remapped IO-APIC, which panics ("timer doesn't work").
+# oops=panic: an Oops in L1 (its own drivers under fio, say) ends the boot
+# at once (panic=-1 and QEMU's -no-reboot) instead of leaving the job hung
+# until the boot's timeout.
 run_boot() {
-	local n=$1 log=$OUT/logs/l1-boot$1.log pid rc=0 seen=0 line
+	local n=$1 log=$OUT/logs/l1-boot$1.log pid rc=0 seen=0 line death= end=0
 
 	rm -f "$log"
-	# 6 GiB for L1: eager mode pins all of a 4G UML there.
+	# Its own process group, so that QEMU goes with it if L1 hangs. The
+	# rig's steps (a first run builds the initramfs) on our output; its
+	# progress during the boot is ours, from the log. 6 GiB for L1: eager
+	# mode pins all of a 4G UML there.
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra RIG_MEM=6G \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
-	RIG_APPEND="no_timer_check rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
-		"$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
+	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
+	RIG_BOOT_PROGRESS=0 PROGRESS_FD=3 PROGRESS_PREFIX="bench: " \
+		setsid "$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" 3>&1 > /dev/null 2> "$log.err" &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null; do
 		sleep 3
@@ -183,6 +186,15 @@ run_boot() {
 			say "boot $n/$BOOTS: ${line#BENCH-PROGRESS: boot="$n" }"
 		done < <(grep -a '^BENCH-PROGRESS: ' "$log" 2> /dev/null | tr -d '\r' | tail -n +$((seen + 1)))
 		seen=$(grep -ac '^BENCH-PROGRESS: ' "$log" 2> /dev/null || true)
+		if [ -z "$death" ]; then
+			death=$(l1_death "$log")
+			[ -z "$death" ] && continue
+			say "boot $n: L1 died: $death; ending this boot"
+			end=$((SECONDS + 30))
+		elif [ "$SECONDS" -gt "$end" ]; then
+			# It panics and QEMU exits; if not within 30 s, end it.
+			kill -TERM -- "-$pid" 2> /dev/null || true
+		fi
 	done
 	wait "$pid" || rc=$?
 	if ! grep -aq '^RIG-RESULT: .*status=pass' "$log"; then
@@ -193,6 +205,17 @@ run_boot() {
 	say "boot $n/$BOOTS done: $(grep -a '^RIG-RESULT' "$log" | tr -d '\r')"
 }
 
+# lost_runs N: say how many of boot N's runs are missing, and why.
+lost_runs() {
+	local n=$1 log=$OUT/logs/l1-boot$1.log want got death
+
+	want=$RUNS_PER_BOOT
+	got=$(runs_done "$log")
+	[ "$got" -lt "$want" ] || return 0
+	death=$(l1_death "$log")
+	echo "boot $n: $((want - got)) of $want runs lost (${death:+L1 died: }${death:-L1 did not finish the job; see $log})"
+}
+
 # check_count NAME VALUE: VALUE is a whole number of at least 1
 check_count() {
 	case $2 in
@@ -201,7 +224,7 @@ check_count() {
 }
 
 main() {
-	local n failed=0
+	local n failed=0 pairs
 
 	check_count BENCH_BOOTS "$BOOTS"
 	check_count BENCH_ROUNDS "$ROUNDS"
@@ -231,6 +254,8 @@ main() {
 	esac
 	l1_module
 	make_root
+	pairs=$(echo "$COLS" | tr , '\n' | grep -cxE 'uml|uml_upstream|uml_eager' || true)
+	RUNS_PER_BOOT=$(($(echo "$COLS" | tr , '\n' | wc -l) + pairs * (ROUNDS - 1)))
 	say "columns $COLS; $BOOTS L1 boots, the column order rotating each boot; $ROUNDS round(s) of the paired columns (uml, uml_upstream, uml_eager) per boot"
 	for n in $(seq 1 "$BOOTS"); do
 		run_boot "$n" && continue
@@ -243,6 +268,9 @@ main() {
 		failed=$((failed + 1))
 	done
 	python3 "$B/report.py" "$OUT" "$OUT"/logs/l1-boot*.log | tee "$OUT/summary.txt"
+	for n in $(seq 1 "$BOOTS"); do
+		lost_runs "$n"
+	done | tee "$OUT/lost-runs.txt" | sed 's/^/bench: lost: /' | tee -a "$OUT/summary.txt"
 	if [ -s "$OUT/chart.dat" ]; then
 		gnuplot -e "dat='$OUT/chart.dat'; png='$OUT/chart.png'; n=$(($(head -n 1 "$OUT/chart.dat" | grep -o '"' | wc -l) / 2 - 1)); sub='medians over $BOOTS L1 boots x $ROUNDS rounds under QEMU TCG, $(date -u +%F); arrows: which way is better'" \
 			"$B/chart.gp"

@@ -9,6 +9,8 @@
 #   00:07.0 virtio-net       L1's own client, in a network namespace (10.0.2.3)
 #   00:08.0 e1000e           passed through to UML (only its probe is timed)
 #   00:09.0 e1000e           identical, driven by L1's own e1000e driver
+#   00:0a.0 edu              passed through to UML (interrupt round trips)
+#   00:0b.0 edu              identical, driven by irqtest.ko in L1
 # All NICs share hub 0 with one device-less port and nothing else. The
 # e1000e interfaces are never brought up.
 
@@ -34,4 +36,6 @@ qemu_devices() {
 		echo "-device e1000e,netdev=net$n,mac=52:54:00:12:35:0$n,addr=0x$n"
 	done
 	echo "-netdev hubport,id=sink,hubid=0"
+	echo "-device edu,addr=0xa"
+	echo "-device edu,addr=0xb"
 }

@@ -89,9 +89,10 @@ col_native() {
 	progress "col=native step=probe"
 	suite_probe "$o" nvme nvme "$L1_NVME" "/sys/bus/pci/devices/$L1_NVME/nvme/nvme*/nvme*n1"
 	suite_probe "$o" e1000e e1000e "$L1_E1000E" "/sys/bus/pci/devices/$L1_E1000E/net/*"
+	progress "col=native step=irq"
+	suite_irq "$o" /rig/irqtest.ko "$L1_NVME"
 	progress "col=native step=mmio"
 	suite_mmio "$L1_NVME" /rig/bench_nvme.ko "$o"
-	echo "$L1_NVME" > /sys/bus/pci/drivers/nvme/bind 2>/dev/null
 }
 
 # uml_run COL BIN KMOD NAME MEM DEVICES(0|1) TASK [UML ARGS...]
@@ -111,7 +112,7 @@ uml_run() {
 	# shellcheck disable=SC2086 # devs is a list of arguments
 	TMPDIR=/dev/shm "$BENCH_HOME/bin/tsrun" BENCH-READY timeout -s KILL 600 "$bin" \
 		mem="$mem" root=/dev/root rootfstype=hostfs hostfs=/uml-root rw init=/init \
-		uml_dir=/dev/shm/uml con=null con0=null,fd:1 ssl=null loglevel=4 \
+		uml_dir=/dev/shm/uml con=null con0=null,fd:1 loglevel=4 \
 		bench.task="$task" bench.col="$col" bench.kmod="$kmod" bench.nodev=$nodev \
 		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" bench.probes="$BENCH_PROBES" \
 		$devs "$@" < /dev/null > "$OUT/$col/$name.log" 2>&1

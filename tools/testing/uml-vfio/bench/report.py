@@ -53,6 +53,10 @@ METRICS = [
     ("mmio_read_ns", "ns", "lower", "MMIO read"),
     ("mmio_write_ns", "ns", "lower", "MMIO write"),
     ("irq_roundtrip_us", "us", "lower", "IRQ delivery"),
+    ("irq_nvme_msix_us", "us", "lower", "IRQ nvme MSI-X"),
+    ("irq_nvme_intx_us", "us", "lower", "IRQ nvme INTx"),
+    ("irq_edu_msi_us", "us", "lower", "IRQ edu MSI"),
+    ("irq_edu_intx_us", "us", "lower", "IRQ edu INTx"),
     ("nvme_read_irq_p50_us", "us", "lower", "kernel read (IRQ)"),
     ("nvme_read_poll_p50_us", "us", "lower", "kernel read (poll)"),
     ("nvme_probe_ms", "ms", "lower", "nvme probe"),
@@ -66,6 +70,10 @@ METRICS = [
     ("net_ping_p50_us", "us", "lower", "ping p50"),
     ("net_tcp_mbps", "Mbit/s", "higher", "TCP Mbit/s"),
 ]
+
+IRQ_LINE = re.compile(r"^dev=(\w+) kind=(\w+) ret=0 .*\brt_n=([1-9]\d*) rt_p50_ns=(\d+)", re.M)
+
+KEYS = {k for k, *_ in METRICS}
 
 FILE_BEGIN = re.compile(r"^BENCH-FILE-BEGIN: boot=(\d+)(?: round=(\d+))? col=(\w+) name=(\S+)$")
 
@@ -159,6 +167,11 @@ def parse_col(files, res=None):
         m["nvme_read_irq_p50_us"] = irq
         m["nvme_read_poll_p50_us"] = poll
         m["irq_roundtrip_us"] = irq - poll
+
+    for dev, kind, _, ns in IRQ_LINE.findall(files.get("irq.txt", "")):
+        key = "irq_%s_%s_us" % (dev, kind)
+        if key in KEYS:
+            m[key] = float(ns) / 1000
 
     rtts = [float(x) * 1000 for x in re.findall(r"time=([\d.]+) ms", files.get("ping.txt", ""))]
     if rtts:
@@ -375,7 +388,12 @@ def main():
              "size)",
              "irq_roundtrip_us = nvme_read_irq_p50_us - nvme_read_poll_p50_us: "
              "one-block reads issued by bench_nvme.ko in kernel context, completion "
-             "by MSI-X interrupt vs. by polling a queue with interrupts off"]
+             "by MSI-X interrupt vs. by polling a queue with interrupts off",
+             "irq_DEV_KIND_us: median of 200 round trips by irqtest.ko in kernel context, "
+             "from making the device interrupt (nvme: a Get Features command on its "
+             "admin queue; edu: its raise register) to the handler; a kind a "
+             "column cannot deliver (upstream's driver: MSI-X only, and no edu) "
+             "is left out"]
     notes += probe_note(res)
     notes += boot_note(results)
     notes += sqpoll_note(cpus)

@@ -5,7 +5,7 @@
 #   00:03.0 nvme "fgood" with a disk: the good device given alongside
 #   00:04.0 nvme, left to L1's nvme driver          (e: host driver)
 #   00:05.0 nvme, bound to no driver                 (e: unbound)
-#   00:06.0 edu (MSI only), 00:07.0 e1000 (INTx only)             (j)
+#   00:06.0 edu (MSI and INTx), 00:07.0 e1000 (INTx only): they work (j)
 #   00:08.0 pci-bridge; behind it 01:01.0 nvme (vfio-pci) and 01:02.0
 #           nvme (L1's nvme driver): one IOMMU group, not viable   (f)
 #   00:09.0-00:10.0 eight nvme without a disk: 9 devices with 00:03.0 (k)

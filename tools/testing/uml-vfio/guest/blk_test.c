@@ -1,124 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Block devices behind passed-through nvme and virtio-blk, seen from UML:
- * every one binds, takes seeded data with O_DIRECT and gives it back byte
- * for byte, raises MSI-X interrupts while doing so, and carries a file
- * system across a remount.
+ * Block devices behind passed-through nvme, virtio-blk, xHCI (USB storage)
+ * and AHCI, seen from UML: every one binds, takes seeded data with
+ * O_DIRECT and gives it back byte for byte, raises interrupts of the kind
+ * its device offers while doing so (MSI-X, INTx for a virtio-blk without
+ * MSI-X, MSI for the xHCI and AHCI), and an nvme carries a file system
+ * across a remount.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "common.h"
 #include "kselftest_harness.h"
+#include "blkdev.h"
 
-#define CHUNK		(1024 * 1024)
-#define DATA_SIZE	(64ULL << 20)
-#define MAX_BLK		16
-
-struct blk {
-	char name[32];
-	unsigned long long size;
-};
-
-/* Block devices whose names start with @prefix and end in a digit. */
-static int find_blk(const char *prefix, struct blk *out, int max)
+/* Vectors in a msi_irqs directory. */
+static int count_msi_irqs(const char *path)
 {
 	struct dirent *de;
-	char path[300];
-	DIR *d;
+	DIR *d = opendir(path);
 	int n = 0;
 
-	d = opendir("/sys/block");
 	if (!d)
 		return 0;
-	while ((de = readdir(d)) && n < max) {
-		if (strncmp(de->d_name, prefix, strlen(prefix)))
-			continue;
-		snprintf(out[n].name, sizeof(out[n].name), "%s", de->d_name);
-		snprintf(path, sizeof(path), "/sys/block/%s/size", de->d_name);
-		out[n].size = read_ull(path) * 512;
-		n++;
-	}
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
 	closedir(d);
 	return n;
-}
-
-/* Block devices of one kind: nvme namespaces ("nvme0n1") or virtio ("vda"). */
-static int find_kind(const char *kind, struct blk *out, int max)
-{
-	struct blk all[MAX_BLK];
-	int i, n, count = 0;
-
-	if (!strcmp(kind, "virtio-blk"))
-		return find_blk("vd", out, max);
-
-	n = find_blk("nvme", all, MAX_BLK);
-	for (i = 0; i < n && count < max; i++) {
-		if (strchr(all[i].name + 4, 'n'))	/* nvme<c>n<ns> */
-			out[count++] = all[i];
-	}
-	return count;
-}
-
-/* Writes @len seeded bytes to @dev with O_DIRECT and compares them back. */
-static long long integrity(struct __test_metadata *_metadata, const char *dev,
-			   unsigned long long len, unsigned long long seed)
-{
-	unsigned long long s, off, mismatches = 0;
-	char path[64];
-	void *wbuf, *rbuf;
-	int fd;
-
-	snprintf(path, sizeof(path), "/dev/%s", dev);
-	fd = open(path, O_RDWR | O_DIRECT);
-	if (fd < 0) {
-		TH_LOG("open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (posix_memalign(&wbuf, 4096, CHUNK) || posix_memalign(&rbuf, 4096, CHUNK)) {
-		close(fd);
-		return -1;
-	}
-
-	for (s = seed, off = 0; off < len; off += CHUNK) {
-		prng_fill(&s, wbuf, CHUNK);
-		if (pwrite(fd, wbuf, CHUNK, off) != CHUNK) {
-			TH_LOG("%s: write at %llu: %s", dev, off, strerror(errno));
-			goto fail;
-		}
-	}
-	if (fsync(fd)) {
-		TH_LOG("%s: fsync: %s", dev, strerror(errno));
-		goto fail;
-	}
-
-	for (s = seed, off = 0; off < len; off += CHUNK) {
-		unsigned char *w = wbuf, *r = rbuf;
-		size_t i;
-
-		prng_fill(&s, wbuf, CHUNK);
-		if (pread(fd, rbuf, CHUNK, off) != CHUNK) {
-			TH_LOG("%s: read at %llu: %s", dev, off, strerror(errno));
-			goto fail;
-		}
-		for (i = 0; i < CHUNK; i++)
-			mismatches += w[i] != r[i];
-	}
-
-	close(fd);
-	free(wbuf);
-	free(rbuf);
-	TH_LOG("%s: %llu MiB written and read back, %llu bytes differ", dev,
-	       len >> 20, mismatches);
-	return mismatches;
-
-fail:
-	close(fd);
-	free(wbuf);
-	free(rbuf);
-	return -1;
 }
 
 static void check_kind(struct __test_metadata *_metadata, const char *kind)
@@ -135,7 +44,7 @@ static void check_kind(struct __test_metadata *_metadata, const char *kind)
 	ASSERT_EQ(expected, n) TH_LOG("%d %s devices passed, %d block devices", expected, kind, n);
 
 	for (i = 0; i < n; i++) {
-		unsigned long long len = devs[i].size < DATA_SIZE ? devs[i].size : DATA_SIZE;
+		unsigned long long len = devs[i].size < data_size() ? devs[i].size : data_size();
 
 		ASSERT_GE(len, CHUNK) TH_LOG("%s is too small", devs[i].name);
 		len -= len % CHUNK;
@@ -175,7 +84,125 @@ TEST(nvme_msix_interrupts)
 		after = irq_count(ctrl);
 		TH_LOG("%s: %llu -> %llu interrupts", ctrl, before, after);
 		EXPECT_LT(before, after);
+		EXPECT_EQ(irq_lines(ctrl, NULL), irq_lines(ctrl, "PCI-MSIX-"))
+			TH_LOG("%s: not all of its /proc/interrupts lines say MSI-X", ctrl);
 	}
+}
+
+/* L1's devices of @kind that offer @irq and, unless NULL, not @not. */
+static int l1_count_irqs(const char *kind, const char *irq, const char *not)
+{
+	struct l1_dev devs[MAX_L1_DEVS];
+	int i, n, count = 0;
+
+	n = l1_devices(devs, MAX_L1_DEVS);
+	for (i = 0; i < n; i++)
+		count += !strcmp(devs[i].kind, kind) && in_list(devs[i].irqs, irq) &&
+			 (!not || !in_list(devs[i].irqs, not));
+	return count;
+}
+
+/*
+ * I/O on disk @name raises the interrupt of kind @kind (what msi_irqs
+ * says, or INTx) of its PCI device, and /proc/interrupts names the kind
+ * (@chip): "PCI-MSI-", "PCI-MSIX-" or "INTx".
+ */
+static void check_irq_kind(struct __test_metadata *_metadata, const char *name,
+			   const char *bdf, const char *kind, const char *chip)
+{
+	char path[300], line[1024] = "";
+	long long before, after;
+	int irq;
+
+	ASSERT_STREQ(kind, pci_irq_kind(bdf)) TH_LOG("%s (%s)", name, bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/irq", bdf);
+	irq = read_ull(path);
+	before = irq_line(irq, line, sizeof(line));
+	ASSERT_LE(0, before) TH_LOG("%s: IRQ %d is not in /proc/interrupts", bdf, irq);
+	ASSERT_EQ(0, integrity(_metadata, name, 4 * CHUNK, 11));
+	after = irq_line(irq, line, sizeof(line));
+	TH_LOG("%s (%s, %s): %lld -> %lld interrupts: %s", name, bdf, kind,
+	       before, after, line);
+	EXPECT_LT(before, after);
+	EXPECT_NE(NULL, strstr(line, chip)) TH_LOG("no \"%s\" in the line", chip);
+}
+
+/* A virtio-blk without MSI-X vectors falls back to INTx, and it works. */
+TEST(virtio_blk_intx_interrupts)
+{
+	int want = l1_count_irqs("virtio-blk", "intx", "msix");
+	struct blk devs[MAX_BLK];
+	char path[64], bdf[32];
+	int i, n, found = 0;
+
+	if (!want)
+		SKIP(return, "no virtio-blk without MSI-X passed through");
+
+	n = find_kind("virtio-blk", devs, MAX_BLK);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "/sys/block/%s", devs[i].name);
+		ASSERT_EQ(0, pci_dev_of(path, bdf, sizeof(bdf)));
+		if (strcmp(pci_irq_kind(bdf), "intx"))
+			continue;
+		found++;
+		check_irq_kind(_metadata, devs[i].name, bdf, "intx", "vfio-uml-INTx");
+	}
+	EXPECT_EQ(want, found);
+}
+
+/*
+ * The disks behind each L1 device of @kind (with MSI only) that is bound
+ * to @driver in UML: all the data comes back, over MSI with at least
+ * @vectors vectors enabled.
+ */
+static void check_msi_disks(struct __test_metadata *_metadata, const char *kind,
+			    const char *driver, int vectors)
+{
+	int want = l1_count_irqs(kind, "msi", "msix");
+	struct blk devs[MAX_BLK];
+	char path[300], bdf[32], drv[64];
+	int i, n, found = 0;
+
+	if (!want)
+		SKIP(return, "no %s with MSI only passed through", kind);
+
+	/* A USB disk shows up after the controller's probe. */
+	for (i = 0; i < 100 && !find_blk("sd", devs, MAX_BLK); i++)
+		usleep(100000);
+	n = find_blk("sd", devs, MAX_BLK);
+	for (i = 0; i < n; i++) {
+		unsigned long long len = devs[i].size < data_size() ? devs[i].size : data_size();
+
+		snprintf(path, sizeof(path), "/sys/block/%s", devs[i].name);
+		if (pci_dev_of(path, bdf, sizeof(bdf)))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+		driver_of(path, drv, sizeof(drv));
+		if (strcmp(drv, driver))
+			continue;
+		found++;
+		len -= len % CHUNK;
+		EXPECT_EQ(0, integrity(_metadata, devs[i].name, len, 0x3151 + i));
+		check_irq_kind(_metadata, devs[i].name, bdf, "msi", "PCI-MSI-");
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
+		TH_LOG("%s: %d MSI vectors", bdf, count_msi_irqs(path));
+		EXPECT_LE(vectors, count_msi_irqs(path));
+	}
+	EXPECT_LE(want, found) TH_LOG("%d %s passed, disks on %d", want, kind, found);
+}
+
+/*
+ * xhci_hcd asks for a vector per CPU plus one: with UML's one CPU, a
+ * multi-message MSI block of two.
+ */
+TEST(usb_storage_over_msi)
+{
+	check_msi_disks(_metadata, "xhci", "xhci_hcd", 2);
+}
+
+TEST(ahci_over_msi)
+{
+	check_msi_disks(_metadata, "ahci", "ahci", 1);
 }
 
 /* All nvme namespaces at once: several groups in one container. */

@@ -7,6 +7,7 @@
 #define UML_VFIO_GUEST_COMMON_H
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +23,15 @@ struct l1_dev {
 	char kind[32];
 	unsigned int vendor, device, class;
 	unsigned long long bar[6];
-	int bar_io[6];		/* UML has no I/O port space */
+	int bar_io[6];
+	unsigned long long rom;		/* expansion ROM size, 0 if none */
+	char irqs[32];		/* "msix,msi,intx", a subset, or "none" */
 };
 
 /*
  * One line per device, as rig/l1-init.sh writes it:
- * BDF kind=K vendor=0xV device=0xD class=0xC group=N [barI=mem|io:0xSIZE]...
+ * BDF kind=K vendor=0xV device=0xD class=0xC group=N irqs=KINDS
+ * [barI=mem|io:0xSIZE]... [rom=0xSIZE]
  */
 static inline int l1_parse(char *line, struct l1_dev *d)
 {
@@ -45,6 +49,8 @@ static inline int l1_parse(char *line, struct l1_dev *d)
 			snprintf(d->bdf, sizeof(d->bdf), "%s", tok);
 		} else if (!strncmp(tok, "kind=", 5)) {
 			snprintf(d->kind, sizeof(d->kind), "%s", tok + 5);
+		} else if (!strncmp(tok, "irqs=", 5)) {
+			snprintf(d->irqs, sizeof(d->irqs), "%s", tok + 5);
 		} else if (sscanf(tok, "vendor=%x", &d->vendor) == 1 ||
 			   sscanf(tok, "device=%x", &d->device) == 1 ||
 			   sscanf(tok, "class=%x", &d->class) == 1) {
@@ -52,6 +58,8 @@ static inline int l1_parse(char *line, struct l1_dev *d)
 		} else if (sscanf(tok, "bar%u=%7[a-z]:%llx", &i, type, &size) == 3 && i < 6) {
 			d->bar[i] = size;
 			d->bar_io[i] = !strcmp(type, "io");
+		} else if (sscanf(tok, "rom=%llx", &size) == 1) {
+			d->rom = size;
 		}
 	}
 	return d->kind[0] && d->vendor ? 0 : -1;
@@ -87,6 +95,58 @@ static inline int l1_count_kind(const char *kind)
 	for (i = 0; i < n; i++)
 		count += !strcmp(devs[i].kind, kind);
 	return count;
+}
+
+static inline int bdf_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static inline unsigned int hex_attr(const char *bdf, const char *attr)
+{
+	char path[300], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/%s", bdf, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strtoul(buf, NULL, 16);
+}
+
+/*
+ * UML's address of L1's device @idx of @devs: UML registers the devices in
+ * L1's order, so the device with the same IDs and the same rank among the
+ * devices that have them. Return: 0, or -1 if UML has no such device.
+ */
+static inline int uml_bdf_of(const struct l1_dev *devs, int idx, char *bdf,
+			     size_t size)
+{
+	struct dirent **de;
+	int i, n, rank = 0, ret = -1;
+
+	for (i = 0; i < idx; i++)
+		rank += devs[i].vendor == devs[idx].vendor &&
+			devs[i].device == devs[idx].device;
+
+	n = scandir("/sys/bus/pci/devices", &de, NULL, bdf_cmp);
+	for (i = 0; i < n; i++) {
+		const char *name = de[i]->d_name;
+
+		if (ret && name[0] != '.' &&
+		    hex_attr(name, "vendor") == devs[idx].vendor &&
+		    hex_attr(name, "device") == devs[idx].device && !rank--) {
+			snprintf(bdf, size, "%s", name);
+			ret = 0;
+		}
+		free(de[i]);
+	}
+	if (n >= 0)
+		free(de);
+	return ret;
 }
 
 /* Reads a whole small file into @buf, without a trailing newline. */
@@ -129,6 +189,123 @@ static inline void driver_of(const char *devdir, char *buf, size_t size)
 	link[n] = '\0';
 	slash = strrchr(link, '/');
 	snprintf(buf, size, "%s", slash ? slash + 1 : link);
+}
+
+/* Is @word one of the comma-separated words of @list? */
+static inline int in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	for (p = list; (p = strstr(p, word)); p += n) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The /proc/interrupts line of IRQ @irq (without the newline), and the
+ * sum of its counts; -1 if there is none.
+ */
+static inline long long irq_line(int irq, char *buf, size_t size)
+{
+	char line[1024], want[16];
+	long long sum = -1;
+	FILE *f;
+
+	snprintf(want, sizeof(want), "%d:", irq);
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *end;
+
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, want, strlen(want)))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(buf, size, "%s", line);
+		sum = 0;
+		for (p += strlen(want);;) {
+			unsigned long long v = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum += v;
+			p = end;
+		}
+		break;
+	}
+	fclose(f);
+	return sum;
+}
+
+/* /proc/interrupts lines that mention @name and, if not NULL, @also. */
+static inline int irq_lines(const char *name, const char *also)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f;
+
+	f = fopen("/proc/interrupts", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, name) && (!also || strstr(line, also));
+	fclose(f);
+	return n;
+}
+
+/*
+ * The interrupt kind a bound PCI device uses: "msix" or "msi" (what its
+ * msi_irqs say), else "intx".
+ */
+static inline const char *pci_irq_kind(const char *bdf)
+{
+	static char kind[16];
+	struct dirent *de;
+	char path[300];
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
+	d = opendir(path);
+	snprintf(kind, sizeof(kind), "intx");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs/%s",
+			 bdf, de->d_name);
+		if (!read_str(path, kind, sizeof(kind)))
+			break;
+	}
+	if (d)
+		closedir(d);
+	return kind;
+}
+
+/*
+ * The PCI device (its "DDDD:BB:SS.F") that a sysfs path is below, the
+ * nearest one; -1 if none.
+ */
+static inline int pci_dev_of(const char *sysfs_path, char *bdf, size_t size)
+{
+	char real[PATH_MAX], *tok, *save;
+	unsigned int a, b, c, f;
+	char tail;
+	int found = -1;
+
+	if (!realpath(sysfs_path, real))
+		return -1;
+	for (tok = strtok_r(real, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (strlen(tok) == 12 &&
+		    sscanf(tok, "%4x:%2x:%2x.%1x%c", &a, &b, &c, &f, &tail) == 4) {
+			snprintf(bdf, size, "%s", tok);
+			found = 0;
+		}
+	}
+	return found;
 }
 
 /* Sum of /proc/interrupts counts on lines that mention @name. */

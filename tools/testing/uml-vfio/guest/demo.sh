@@ -11,6 +11,10 @@ for d in /sys/bus/pci/devices/*; do
 		"$(cut -c3- "$d/class")" "${drv:-none}"
 done
 
+say "Where UML's PCI core placed the BARs: I/O ports, then memory (64-bit BARs above 4 GiB)"
+sed 's/^/  /' /proc/ioports
+sed 's/^/  /' /proc/iomem
+
 say "Kernel log of the VFIO driver"
 dmesg | grep 'vfio_uml' | sed 's/^/  /'
 
@@ -23,13 +27,13 @@ for c in /sys/class/nvme/nvme*; do
 done
 
 say "Block devices"
-for b in /sys/block/nvme* /sys/block/vd*; do
+for b in /sys/block/nvme* /sys/block/vd* /sys/block/sd*; do
 	[ -e "$b" ] || continue
 	printf '  /dev/%-9s %6d MiB\n' "$(basename "$b")" $(($(cat "$b/size") / 2048))
 done
 
 say "Short I/O check: 4 MiB written to and read back from each block device"
-for b in /sys/block/nvme*n1 /sys/block/vd*; do
+for b in /sys/block/nvme*n1 /sys/block/vd* /sys/block/sd*; do
 	[ -e "$b" ] || continue
 	dev=/dev/$(basename "$b")
 	head -c 4194304 /dev/urandom > /tmp/demo.bin
@@ -39,8 +43,8 @@ for b in /sys/block/nvme*n1 /sys/block/vd*; do
 	printf '  %-14s %s (sha256 %s)\n' "$dev" "$r" "$(sha256sum < /tmp/demo.out | cut -c1-16)"
 done
 
-say "MSI-X interrupts in UML"
-grep -E 'nvme|virtio|eth|ens|enp|vfio' /proc/interrupts | sed 's/^/  /'
+say "Device interrupts in UML (MSI-X, MSI and INTx)"
+grep -E 'PCI-MSI|INTx|vfio' /proc/interrupts | sed 's/^/  /'
 
 for n in /sys/class/net/*; do
 	[ "$(basename "$(readlink "$n/device/driver" 2>/dev/null)" 2>/dev/null)" = virtio_net ] || continue

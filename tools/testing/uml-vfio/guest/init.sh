@@ -14,7 +14,10 @@ export PATH=/bin TERM=vt100
 
 job=$(sed -n 's/.*uml\.job=\([a-z]*\).*/\1/p' /proc/cmdline)
 grep -q 'rig\.shell=1' /proc/cmdline && job=shell
-echo "UML-INIT-OK job=$job"
+echo "UML-INIT-OK job=$job uptime=$(cut -d' ' -f1 /proc/uptime)"
+# uml.data_mib=N: how much data the block tests move per device.
+data_mib=$(sed -n 's/.*uml\.data_mib=\([0-9]*\).*/\1/p' /proc/cmdline)
+[ -z "$data_mib" ] || export UML_TEST_DATA_MIB=$data_mib
 # The driver's switches as UML applied them, for the rig to check.
 echo "UML-PARAMS mmap=$(cat /sys/module/vfio_uml/parameters/mmap) direct=$(cat /sys/module/vfio_uml/parameters/direct) dma=$(cat /sys/module/vfio_uml/parameters/dma)"
 
@@ -25,7 +28,7 @@ run_tests() {
 		echo "UML-TEST-BEGIN $(basename "$t")"
 		rc=0
 		"$t" 2>&1 || rc=$?
-		echo "UML-TEST-END $(basename "$t") rc=$rc"
+		echo "UML-TEST-END $(basename "$t") uptime=$(cut -d' ' -f1 /proc/uptime) rc=$rc"
 	done
 }
 

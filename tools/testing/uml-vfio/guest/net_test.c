@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Networking over passed-through NICs. L1 sits on the same QEMU hub (no
- * host backend) with 10.0.2.1/24 and 10.0.3.1/24 on its own virtio-net and
- * an echo server on TCP port 5001; see rig/l1-init.sh. UML's virtio-net
- * gets 10.0.2.2/24, its e1000e 10.0.3.2/24.
+ * host backend) with 10.0.2.1/24, 10.0.3.1/24 and 10.0.4.1/24 on its own
+ * virtio-net and an echo server on TCP port 5001; see rig/l1-init.sh.
+ * UML's virtio-net gets 10.0.2.2/24, its e1000e 10.0.3.2/24, its e1000
+ * 10.0.4.2/24.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 
 #define PEER_VIRTIO	"10.0.2.1"
 #define PEER_E1000E	"10.0.3.1"
+#define PEER_E1000	"10.0.4.1"
 #define ECHO_PORT	5001
 #define TCP_BYTES	(16 << 20)
 
@@ -62,7 +64,7 @@ static int setup_if(const char *driver, const char *addr, char *name)
 }
 
 /* Runs ping and returns the number of replies. */
-static int ping(const char *peer, int count)
+static int ping_peer(const char *peer, int count)
 {
 	char cmd[128], line[256];
 	int tx = 0, rx = -1;
@@ -87,7 +89,7 @@ TEST(virtio_net_ping_200)
 	if (!l1_count_kind("virtio-net"))
 		SKIP(return, "no virtio-net passed through");
 	ASSERT_EQ(1, setup_if("virtio_net", "10.0.2.2/24", name)) TH_LOG("no link on %s", name);
-	EXPECT_EQ(200, ping(PEER_VIRTIO, 200));
+	EXPECT_EQ(200, ping_peer(PEER_VIRTIO, 200));
 }
 
 /* 16 MiB of seeded data through L1's echo server, compared byte for byte. */
@@ -146,14 +148,84 @@ TEST(virtio_net_tcp_16m)
 	TH_LOG("%zu bytes echoed, %llu differ", done, mismatches);
 }
 
+/* Does UML's command line have @opt? */
+static int cmdline_has(const char *opt)
+{
+	char buf[4096], *tok, *save;
+
+	if (read_str("/proc/cmdline", buf, sizeof(buf)))
+		return 0;
+	for (tok = strtok_r(buf, "\n ", &save); tok; tok = strtok_r(NULL, "\n ", &save))
+		if (!strcmp(tok, opt))
+			return 1;
+	return 0;
+}
+
+/*
+ * 20 pings over the e1000e, whose interrupt count grows. With
+ * e1000e.IntMode=0 (one of the rig's runs) its driver uses legacy
+ * interrupts: INTx, which /proc/interrupts must show.
+ */
 TEST(e1000e_ping)
 {
-	char name[32];
+	int intx = cmdline_has("e1000e.IntMode=0");
+	char name[32], path[300], bdf[32], line[1024] = "";
+	long long before, after;
+	int irq;
 
 	if (!l1_count_kind("e1000e"))
 		SKIP(return, "no e1000e passed through");
 	ASSERT_EQ(1, setup_if("e1000e", "10.0.3.2/24", name)) TH_LOG("no link on %s", name);
-	EXPECT_EQ(20, ping(PEER_E1000E, 20));
+	snprintf(path, sizeof(path), "/sys/class/net/%s/device", name);
+	ASSERT_EQ(0, pci_dev_of(path, bdf, sizeof(bdf)));
+	ASSERT_STREQ(intx ? "intx" : "msix", pci_irq_kind(bdf)) TH_LOG("%s (%s)", name, bdf);
+	/* INTx: its legacy IRQ; MSI-X: the sum of its vectors. */
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/irq", bdf);
+	irq = read_ull(path);
+	before = intx ? irq_line(irq, line, sizeof(line)) : (long long)irq_count(name);
+	EXPECT_EQ(20, ping_peer(PEER_E1000E, 20));
+	after = intx ? irq_line(irq, line, sizeof(line)) : (long long)irq_count(name);
+	TH_LOG("%s (%s, %s): %lld -> %lld interrupts%s%s", name, bdf,
+	       pci_irq_kind(bdf), before, after, intx ? ": " : "", line);
+	EXPECT_LT(before, after);
+	if (intx)
+		EXPECT_NE(NULL, strstr(line, "vfio-uml-INTx"))
+			TH_LOG("not INTx in /proc/interrupts");
+}
+
+/* Lines of /proc/ioports that name @owner: the regions it requested. */
+static int ioports_of(const char *owner)
+{
+	char line[256], want[64], *p;
+	int n = 0;
+	FILE *f;
+
+	f = fopen("/proc/ioports", "r");
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "%s\n", owner);
+	while (fgets(line, sizeof(line), f)) {
+		p = strstr(line, " : ");
+		n += p && !strcmp(p + 3, want);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * e1000 (QEMU's 82540EM) has an I/O BAR, which its driver requests, and
+ * INTx only. The rig's default set has it; its set of devices with MSI
+ * and INTx (tests/30-rig.sh's nodirect run) has not.
+ */
+TEST(e1000_claims_its_ports_and_pings)
+{
+	char name[32];
+
+	if (!l1_count_kind("e1000"))
+		SKIP(return, "no e1000 passed through (not in this run's set of devices)");
+	EXPECT_LT(0, ioports_of("e1000")) TH_LOG("/proc/ioports has no region of e1000's");
+	ASSERT_EQ(1, setup_if("e1000", "10.0.4.2/24", name)) TH_LOG("no link on %s", name);
+	EXPECT_EQ(20, ping_peer(PEER_E1000, 20));
 }
 
 TEST_HARNESS_MAIN

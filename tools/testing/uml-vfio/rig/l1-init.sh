@@ -38,6 +38,11 @@ mount_basics() {
 	mount -t tmpfs -o exec,mode=1777 tmpfs /dev/shm
 	mount -t tmpfs tmpfs /tmp
 	mount -t devpts devpts /dev/pts
+	# uml_mconsole UMID finds ~/.uml/UMID/mconsole; UML's uml_dir is /dev/shm/uml.
+	mkdir -p /root /dev/shm/uml
+	ln -s /dev/shm/uml /root/.uml
+	HOME=/root
+	export HOME
 }
 
 # cmdline_opt NAME DEFAULT: value of NAME=... on the kernel command line.
@@ -69,6 +74,12 @@ kind_of() {
 	1af4:1042) echo virtio-blk ;;
 	1af4:1041) echo virtio-net ;;
 	8086:10d3) echo e1000e ;;
+	8086:100e) echo e1000 ;;
+	1b36:0005) echo pci-testdev ;;
+	1af4:1110) echo ivshmem ;;
+	1033:0194) echo xhci ;;
+	8086:2922) echo ahci ;;
+	1234:11e8) echo edu ;;
 	*) echo other ;;
 	esac
 }
@@ -78,10 +89,14 @@ dev_kind() {
 }
 
 # Sets PASS (BDFs to hand to UML) and PEER (virtio-net that stays in L1).
-# Default policy: every nvme, virtio-blk and e1000e; the first virtio-net
-# in BDF order; the next virtio-net is the peer.
+# Default policy: every nvme, e1000e, e1000, pci-testdev and ivshmem; the
+# first virtio-blk and the first virtio-net in BDF order; the next
+# virtio-net is the peer. That is eight devices, virt-pci's limit: the
+# xHCI, edu and the other virtio-blk are passed when rig.pass= names them
+# (tests/30-rig.sh has a set with them), and so is q35's own AHCI,
+# 00:1f.2.
 select_devices() {
-	local d bdf kind nets=0 wanted
+	local d bdf kind nets=0 blks=0 wanted
 	wanted=$(cmdline_opt rig.pass "" | tr ',' ' ')
 	PASS=
 	PEER=
@@ -96,7 +111,11 @@ select_devices() {
 			continue
 		fi
 		case $kind in
-		nvme|virtio-blk|e1000e) PASS="$PASS $bdf" ;;
+		nvme|e1000e|e1000|pci-testdev|ivshmem) PASS="$PASS $bdf" ;;
+		virtio-blk)
+			blks=$((blks + 1))
+			[ $blks -eq 1 ] && PASS="$PASS $bdf"
+			;;
 		virtio-net)
 			nets=$((nets + 1))
 			[ $nets -eq 1 ] && PASS="$PASS $bdf"
@@ -156,11 +175,73 @@ bar_sizes() {
 	echo "$out"
 }
 
+# cfg_byte DEVDIR OFFSET: one byte of the device's config space, decimal.
+cfg_byte() {
+	od -An -tu1 -j "$2" -N1 "$1/config" | tr -d ' '
+}
+
+# irq_kinds DEVDIR: the interrupts the device offers, from its config
+# space: msix and msi (capabilities), intx (an interrupt pin); or none.
+irq_kinds() {
+	local d=$1 pos id ttl=48 out=
+	if [ $(($(cfg_byte "$d" 6) & 16)) -ne 0 ]; then
+		pos=$(($(cfg_byte "$d" 52) & 252))
+		while [ $pos -ge 64 ] && [ $ttl -gt 0 ]; do
+			id=$(cfg_byte "$d" $pos)
+			case $id in
+			5) out="$out,msi" ;;
+			17) out="$out,msix" ;;
+			esac
+			pos=$(($(cfg_byte "$d" $((pos + 1))) & 252))
+			ttl=$((ttl - 1))
+		done
+	fi
+	[ "$(cfg_byte "$d" 61)" -ne 0 ] && out="$out,intx"
+	out=${out#,}
+	echo "${out:-none}"
+}
+
 # device_line BDF GROUP: one line of l1-devices.txt.
 device_line() {
 	local d=/sys/bus/pci/devices/$1
 	echo "$1 kind=$(dev_kind "$d") vendor=$(cat "$d/vendor")" \
-	     "device=$(cat "$d/device") class=$(cat "$d/class") group=$2$(bar_sizes "$d")"
+	     "device=$(cat "$d/device") class=$(cat "$d/class") group=$2" \
+	     "irqs=$(irq_kinds "$d")$(bar_sizes "$d")"
+}
+
+# dump_rom BDF: L1's own reading of the device's expansion ROM, for UML's
+# tests to compare with theirs: /uml-root/l1-rom/BDF (none if L1 cannot
+# read it, which UML's test then reports).
+dump_rom() {
+	local d=/sys/bus/pci/devices/$1
+	[ -e "$d/rom" ] || return 0
+	mkdir -p /uml-root/l1-rom
+	echo 1 > "$d/rom"
+	if cat "$d/rom" > "/uml-root/l1-rom/$1"; then
+		mark "ROM: $1 bytes=$(wc -c < "/uml-root/l1-rom/$1")"
+	else
+		rm -f "/uml-root/l1-rom/$1"
+		mark "ROM: $1 unreadable"
+	fi
+	echo 0 > "$d/rom"
+}
+
+# bar_text WHERE BAR BDF: what L1 writes into a shared-memory BAR for UML
+# to read (guest/bar_test.c expects the same).
+bar_text() { echo "uml-vfio rig: $1 of BAR $2 of $3, written by L1"; }
+
+# poke_ivshmem BDF: bar_text at the start and 64 bytes before the end of
+# BAR 2 (the shared memory), written through VFIO.
+poke_ivshmem() {
+	local res s e
+	res=$(sed -n 3p "/sys/bus/pci/devices/$1/resource")
+	s=$(echo "$res" | cut -d' ' -f1)
+	e=$(echo "$res" | cut -d' ' -f2)
+	[ $((e)) -ne 0 ] || setup_fail "$1: ivshmem without BAR 2"
+	vfio-poke "$1" 2 0 "$(bar_text start 2 "$1")" ||
+		setup_fail "$1: writing BAR 2"
+	vfio-poke "$1" 2 $((e - s + 1 - 64)) "$(bar_text end 2 "$1")" ||
+		setup_fail "$1: writing BAR 2"
 }
 
 bind_all() {
@@ -169,7 +250,7 @@ bind_all() {
 	{
 		echo "# L1 view of the passed-through devices, one per line:"
 		echo "# BDF kind=K vendor=0xVVVV device=0xDDDD class=0xCCCCCC group=N" \
-		     "[barI=mem|io:0xSIZE]... [rom=0xSIZE]"
+		     "irqs=msix,msi,intx|none [barI=mem|io:0xSIZE]... [rom=0xSIZE]"
 	} > /uml-root/l1-devices.txt
 	for bdf in $PASS; do
 		bind_vfio "$bdf"
@@ -177,6 +258,9 @@ bind_all() {
 	for bdf in $PASS; do
 		check_group "$bdf"
 		device_line "$bdf" "$GROUP" >> /uml-root/l1-devices.txt
+		dump_rom "$bdf"
+		[ "$(dev_kind "/sys/bus/pci/devices/$bdf")" != ivshmem ] ||
+			poke_ivshmem "$bdf"
 	done
 	grep -v '^#' /uml-root/l1-devices.txt | sed 's/^/RIG-DEVICE: /'
 }
@@ -193,11 +277,12 @@ setup_peer() {
 	[ -n "$ifname" ] || setup_fail "peer $PEER has no network interface"
 	ip link set "$ifname" up
 	ip addr add 10.0.2.1/24 dev "$ifname"
-	# A second subnet on the same hub for UML's e1000e.
+	# More subnets on the same hub, for UML's e1000e and e1000.
 	ip addr add 10.0.3.1/24 dev "$ifname"
+	ip addr add 10.0.4.1/24 dev "$ifname"
 	# TCP echo for UML's byte-exact transfer test (guest/net_test.c).
 	nc -ll -p 5001 -e /bin/cat &
-	mark "PEER: $PEER if=$ifname addr=10.0.2.1/24,10.0.3.1/24 echo=tcp:5001 mac=$(cat "/sys/class/net/$ifname/address")"
+	mark "PEER: $PEER if=$ifname addr=10.0.2.1/24,10.0.3.1/24,10.0.4.1/24 echo=tcp:5001 mac=$(cat "/sys/class/net/$ifname/address")"
 }
 
 # run_uml CON0 [EXTRA_ARGS...]: UML with every passed device; returns its exit.
@@ -210,8 +295,8 @@ run_uml() {
 	done
 	mkdir -p /dev/shm/uml
 	set -- mem="$(cmdline_opt rig.uml_mem 256M)" root=/dev/root rootfstype=hostfs \
-		hostfs=/uml-root rw init=/init uml_dir=/dev/shm/uml \
-		con=null con0="$con0" ssl=null $devs "$@" $UML_EXTRA
+		hostfs=/uml-root rw init=/init uml_dir=/dev/shm/uml umid=rig \
+		con=null con0="$con0" $devs "$@" $UML_EXTRA
 	mark "UML-BEGIN: /uml/linux $*"
 	TMPDIR=/dev/shm timeout -s KILL "$(cmdline_opt rig.uml_timeout 600)" /uml/linux "$@"
 }
@@ -245,8 +330,17 @@ job_uml() {
 	finish "job=uml status=$st uml-exit=$rc reopen=$REOPEN dmar-faults=$FAULTS"
 }
 
+# A second L1 shell on the second serial port (rig.term=1, run-l1.sh's
+# RIG_TERM), e.g. for uml_mconsole while UML has the console.
+start_term() {
+	[ "$(cmdline_opt rig.term 0)" = 1 ] || return 0
+	setsid sh -c 'stty -F /dev/ttyS1 -echo; echo "L1 shell (uml_mconsole rig help)"; exec sh -i' \
+		< /dev/ttyS1 > /dev/ttyS1 2>&1 &
+}
+
 job_shell() {
 	local rc
+	start_term
 	run_uml fd:0,fd:1 rig.shell=1
 	rc=$?
 	echo

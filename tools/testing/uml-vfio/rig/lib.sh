@@ -5,9 +5,9 @@
 # shellcheck disable=SC2034 # used by the scripts that source this
 RIG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RIG_CACHE=${UML_VFIO_CACHE:-$HOME/.cache/uml-vfio}/l1
-
-log() { echo "${0##*/}: $*" >&2; }
-die() { echo "${0##*/}: ERROR: $*" >&2; exit 1; }
+# log, warn, die, step, cleanup at exit.
+# shellcheck source=../scripts/lib.sh
+. "$RIG_DIR/../scripts/lib.sh"
 
 # Install Debian packages that are missing. $1 says why they are needed.
 ensure_pkgs() {
@@ -17,10 +17,23 @@ ensure_pkgs() {
 		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
-	log "installing ${missing[*]} ($why)"
-	if ! apt-get install -y -q "${missing[@]}" >&2; then
+	step "installing ${missing[*]} ($why)"
+	# Wait for another apt that holds the lock instead of failing.
+	if ! apt-get install -y -q -o DPkg::Lock::Timeout=600 "${missing[@]}" >&2; then
 		apt-get update -q >&2
-		apt-get install -y -q "${missing[@]}" >&2
+		apt-get install -y -q -o DPkg::Lock::Timeout=600 "${missing[@]}" >&2
+	fi
+}
+
+# load_l1_kernel: sets L1_KVER, L1_VERSION, L1_VMLINUZ and L1_MODDIR
+# (fetch-l1.sh fetches the pinned L1 kernel into the cache if needed).
+load_l1_kernel() {
+	local vars
+
+	vars=$("$RIG_DIR/fetch-l1.sh") || die "fetch-l1.sh failed (exit $?): no L1 kernel"
+	eval "$vars"
+	if [ -z "${L1_KVER:-}" ] || [ ! -f "${L1_VMLINUZ:-}" ] || [ ! -d "${L1_MODDIR:-}" ]; then
+		die "fetch-l1.sh printed no usable L1 kernel: $vars"
 	fi
 }
 
@@ -28,10 +41,13 @@ ensure_pkgs() {
 host_busybox() {
 	local b
 	for b in /bin/busybox /usr/bin/busybox; do
-		if [ -x "$b" ] && file -L "$b" | grep -q 'statically linked'; then
+		[ -x "$b" ] || continue
+		case $(file -L "$b") in
+		*"statically linked"*)
 			echo "$b"
 			return 0
-		fi
+			;;
+		esac
 	done
 	die "no static busybox found (package busybox-static)"
 }

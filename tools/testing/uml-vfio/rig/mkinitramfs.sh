@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the L1 initramfs: static busybox, the L1 kernel's VFIO and peer-NIC
-# modules (decompressed, in dependency order), /init (l1-init.sh),
-# vfio-reopen, and optionally a UML binary at /uml/linux (plus the shared
-# libraries it needs) and UML's hostfs root at /uml-root.
+# modules (decompressed, in dependency order), /init (l1-init.sh), the
+# vfio-reopen and vfio-poke helpers, uml_mconsole (Debian's uml-utilities,
+# with its libraries), and optionally a UML binary at /uml/linux (plus the
+# shared libraries it needs) and UML's hostfs root at /uml-root.
 #
 # Usage: mkinitramfs.sh OUT.cpio.gz [--uml UML_BINARY] [--uml-root DIR]
 #                       [--l1-extra DIR]
@@ -27,6 +28,11 @@ UML=
 UML_ROOT=
 L1_EXTRA=
 STAGE=
+
+cleanup() {
+	[ -z "$STAGE" ] || rm -rf "$STAGE"
+	[ -z "$OUT" ] || rm -f "$OUT.tmp"
+}
 
 usage() { die "usage: mkinitramfs.sh OUT.cpio.gz [--uml UML_BINARY] [--uml-root DIR] [--l1-extra DIR]"; }
 
@@ -71,13 +77,37 @@ add_modules() {
 	log "modules $set: $(tr '\n' ' ' < "$dir/$set.order")"
 }
 
-build_reopen() {
-	local bin=$RIG_CACHE/vfio-reopen src=$RIG_DIR/vfio-reopen.c
-	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
-		mkdir -p "$RIG_CACHE"
-		gcc -static -O2 -Wall -o "$bin" "$src"
+# uml_mconsole from Debian's uml-utilities, unpacked into the cache (not
+# installed: the package brings a daemon and its setup along).
+add_mconsole() {
+	local dir=$RIG_CACHE/uml-utilities tmp lib bin
+	bin=$dir/usr/bin/uml_mconsole
+	if [ ! -x "$bin" ]; then
+		tmp=$(mktemp -d "$RIG_CACHE/dl.XXXXXX")
+		log "downloading uml-utilities (for uml_mconsole)"
+		(cd "$tmp" && apt-get download -q uml-utilities) >&2 ||
+			die "cannot download uml-utilities"
+		rm -rf "$dir"
+		dpkg-deb -x "$tmp"/*.deb "$dir"
+		rm -rf "$tmp"
 	fi
-	cp "$bin" "$STAGE/bin/vfio-reopen"
+	ensure_pkgs "for uml_mconsole's libraries" libreadline8
+	install -m 755 "$bin" "$STAGE/bin/uml_mconsole"
+	for lib in $(ldd "$bin" | grep -o '/[^ ]*'); do
+		copy_lib "$lib"
+	done
+}
+
+# build_helper NAME: the static rig/NAME.c as /bin/NAME (cached).
+build_helper() {
+	local bin=$RIG_CACHE/$1 src=$RIG_DIR/$1.c
+	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+		step "building the static $1 helper"
+		mkdir -p "$RIG_CACHE"
+		gcc -static -O2 -Wall -o "$bin.tmp" "$src"
+		mv "$bin.tmp" "$bin"
+	fi
+	cp "$bin" "$STAGE/bin/$1"
 }
 
 add_uml_root() {
@@ -120,6 +150,7 @@ add_uml_libs() {
 }
 
 add_uml() {
+	step "adding UML ($UML) and its libraries"
 	mkdir -p "$STAGE/uml"
 	if [ "${RIG_NO_STRIP:-0}" = 1 ]; then
 		cp "$UML" "$STAGE/uml/linux"
@@ -130,6 +161,7 @@ add_uml() {
 }
 
 pack() {
+	step "packing $OUT"
 	mkdir -p "$(dirname "$OUT")"
 	(cd "$STAGE" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) |
 		gzip -1 > "$OUT.tmp"
@@ -140,10 +172,11 @@ pack() {
 main() {
 	parse_args "$@"
 	ensure_pkgs "to build the L1 initramfs" busybox-static cpio kmod xz-utils zstd file
-	ensure_pkgs "to build the static vfio-reopen helper" gcc libc6-dev
-	eval "$("$RIG_DIR/fetch-l1.sh")"
+	ensure_pkgs "to build the static vfio-reopen and vfio-poke helpers" gcc libc6-dev
+	quiet_step "getting the L1 kernel (fetch-l1.sh)"
+	load_l1_kernel
 	STAGE=$(mktemp -d /tmp/uml-vfio-initramfs.XXXXXX)
-	trap 'rm -rf "$STAGE"' EXIT
+	step "staging busybox, /init and the L1 kernel's modules ($L1_KVER)"
 	install_busybox "$STAGE"
 	mkdir -p "$STAGE/proc" "$STAGE/sys" "$STAGE/dev" "$STAGE/tmp"
 	install -m 755 "$RIG_DIR/l1-init.sh" "$STAGE/init"
@@ -151,7 +184,10 @@ main() {
 	add_modules peer "$PEER_MODULES"
 	# For rig.job=script: load_modules extra
 	add_modules extra "${RIG_L1_MODULES:-}"
-	build_reopen
+	build_helper vfio-reopen
+	build_helper vfio-poke
+	add_mconsole
+	quiet_step "staging UML's root"
 	add_uml_root
 	[ -z "$UML" ] || add_uml
 	if [ -n "$L1_EXTRA" ]; then

@@ -7,12 +7,16 @@
 # Usage: base-repo.sh CACHE_DIR
 set -euo pipefail
 
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
 cache=$1
 repo=$cache/base.git
+if [ ! -f "$cache/base-dir" ] || [ ! -f "$cache/base-version" ]; then
+	die "no base tree recorded in $cache: run fetch-base.sh first (make fetch)"
+fi
 src=$(cat "$cache/base-dir")
 read -r pkg ver < "$cache/base-version"
-
-log() { echo "base-repo: $*" >&2; }
 
 git_id() {
 	git -c user.name="uml-vfio build" -c user.email="uml-vfio@localhost" \
@@ -38,14 +42,20 @@ if len(lines) != len(s.split('\n')) - 2:
     sys.exit("base-repo: expected two vfio_uml lines in " + mk)
 open(mk, 'w').write('\n'.join(lines))
 PY
-	if grep -rq 'UML_PCI_OVER_VFIO\|vfio_uml' "$drv/Kconfig" "$drv/Makefile"; then
-		echo "base-repo: upstream VFIO hunks still present after stripping" >&2
-		exit 1
+	if grep -q 'UML_PCI_OVER_VFIO\|vfio_uml' "$drv/Kconfig" "$drv/Makefile"; then
+		die "upstream VFIO hunks still present after stripping"
 	fi
 	git add -f "$drv/Kconfig" "$drv/Makefile"
 }
 
+# Objects git has written so far (loose, one per new file content).
+count_objects() {
+	find "$repo/.git/objects" -type f | wc -l
+}
+
 main() {
+	local files
+
 	if git -C "$repo" rev-parse -q --verify stripped >/dev/null 2>&1; then
 		echo "$repo"
 		return
@@ -57,11 +67,21 @@ main() {
 	git config core.bigFileThreshold 16m
 	git config gc.auto 0
 	git config core.compression 1
+	files=$(count_files "$src")
+	step "copying the $files files of $src"
+	progress_watch copying "$files" files count_files "$repo"
 	cp -a "$src/." .
+	progress_stop
+	# Identical files make one object: the total is an upper bound.
+	step "adding them to git"
+	progress_watch "git add" "~$files" objects count_objects
 	git add -A -f .
+	progress_stop
+	step "committing the pristine base"
 	git_id commit -q -m "Linux $ver (Debian $pkg)" \
 		-m "Pristine tree unpacked from Debian's $pkg=$ver."
 	git tag base
+	step "removing upstream's VFIO driver (tag stripped)"
 	strip_upstream_driver
 	git_id commit -q -m "um: Remove upstream's VFIO-based virtual PCI driver" \
 		-m "uml-vfio builds its own port of the RFC driver in its place;

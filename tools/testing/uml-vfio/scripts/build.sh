@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Configure (defconfig + our fragment) and build UML out of tree.
+# Configure (defconfig + our fragment) and build UML out of tree. While
+# make runs, shows how many objects it has built of how many a full build
+# of this .config has: the count its last full build recorded in the
+# cache, or an estimate ("~").
 #
 # Usage: build.sh TREE OUT FRAGMENT [make arguments...]
+# Env: UML_VFIO_CACHE (default ~/.cache/uml-vfio)
 set -euo pipefail
+
+TAG=build
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 tree=$1
 out=$2
 fragment=$3
 shift 3
+counts=${UML_VFIO_CACHE:-$HOME/.cache/uml-vfio}/build-objects
+# Objects of a full build of defconfig + ../config (7.3.4: 1001).
+ESTIMATE=1000
 
 kmake() {
 	local cc=gcc
@@ -56,6 +67,30 @@ configure() {
 	echo "$stamp" > "$out/.uml-vfio-config"
 }
 
+# The file that holds the object count of a full build of this .config.
+count_file() {
+	echo "$counts/$(sha256sum < "$out/.config" | cut -c1-16)"
+}
+
+# Objects made since this build started.
+new_objects() {
+	find "$out" -name '*.o' -newer "$out/.uml-vfio-build-start" | wc -l
+}
+
+mkdir -p "$out"
+touch "$out/.uml-vfio-build-start"
+STEP="configuring $out"
 configure
-echo "build: make ARCH=um O=$out -j$(nproc) $*" >&2
+# With make arguments (W=1 and targets, say) the total is not known.
+total=
+if [ $# -eq 0 ]; then
+	total=$(cat "$(count_file)" 2> /dev/null || echo "~$ESTIMATE")
+fi
+quiet_step "make ARCH=um O=$out -j$(nproc) $*"
+progress_watch compiling "$total" objects new_objects
 kmake -j"$(nproc)" "$@"
+progress_stop
+if [ $# -eq 0 ]; then
+	mkdir -p "$counts"
+	find "$out" -name '*.o' | wc -l > "$(count_file)"
+fi

@@ -21,7 +21,11 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
+# Wait for another apt that holds the lock instead of failing.
+apt_install() {
+	apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >&2
+}
+if ! apt_install; then
 	apt-get update -q >&2
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+	apt_install || { echo "deps: ERROR: could not install ${missing[*]}" >&2; exit 1; }
 fi

@@ -6,13 +6,13 @@
 # Usage: fetch-base.sh CACHE_DIR PINNED_VERSION
 set -euo pipefail
 
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
 cache=$1
 pin=$2
 apt_dir=$cache/apt
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-
-log() { echo "fetch-base: $*" >&2; }
-warn() { echo "fetch-base: WARNING: $*" >&2; }
 
 apt_opts() {
 	echo "-o Dir::Etc::sourcelist=$apt_dir/sources.list" \
@@ -28,7 +28,7 @@ setup_apt() {
 deb [signed-by=$keyring] http://deb.debian.org/debian trixie-backports main
 deb [signed-by=$keyring] http://deb.debian.org/debian sid main
 SRC
-	log "updating private package lists in $apt_dir (trixie-backports, sid)"
+	step "updating private package lists in $apt_dir (trixie-backports, sid)"
 	# shellcheck disable=SC2046
 	apt-get -q $(apt_opts) update >&2
 }
@@ -48,7 +48,7 @@ candidates() {
 pick() {
 	local all
 	all=$(candidates)
-	if echo "$all" | grep -q "^trixie-backports $pin linux-source-7.3\$"; then
+	if [ -n "$(awk -v v="$pin" '$1 == "trixie-backports" && $2 == v && $3 == "linux-source-7.3"' <<<"$all")" ]; then
 		echo "linux-source-7.3 $pin"
 		return
 	fi
@@ -62,37 +62,85 @@ pick() {
 			return
 		fi
 	done
-	echo "fetch-base: no linux-source-7.* in trixie-backports or sid" >&2
-	exit 1
+	die "no linux-source-7.* in trixie-backports or sid"
+}
+
+# download PKG VER: sets DEB to the .deb in $apt_dir/archives (downloaded
+# once).
+download() {
+	local pkg=$1 ver=$2
+
+	DEB=$apt_dir/archives/${pkg}_${ver//:/%3a}_all.deb
+	if [ ! -f "$DEB" ]; then
+		step "downloading $pkg=$ver"
+		# shellcheck disable=SC2046
+		(cd "$apt_dir/archives" &&
+		 apt-get -q $(apt_opts) -o APT::Status-Fd=3 download "$pkg=$ver" 3>&1 >&2 |
+			apt_progress "downloading $pkg")
+	fi
+	[ -f "$DEB" ] || die "apt-get download left no $DEB"
+}
+
+# tar_progress WHAT MB: a filter for tar's checkpoint lines ("tar:
+# checkpoint RECORDS", 10 KiB records) of an archive of MB MiB; passes
+# tar's other messages on.
+tar_progress() {
+	local what=$1 total=$2 line
+
+	progress_begin
+	while IFS= read -r line; do
+		case $line in
+		"tar: checkpoint "*) progress "$what" $((${line#tar: checkpoint } * 10 / 1024)) "$total" MiB ;;
+		*) echo "$line" >&2 ;;
+		esac
+	done
+	progress_end
+}
+
+# extract TARBALL DIR, with progress: a checkpoint every 1% of the
+# uncompressed size that xz reports.
+extract() {
+	local tarball=$1 dir=$2 bytes records
+
+	bytes=$(xz --robot --list "$tarball" 2> /dev/null | awk '$1 == "totals" { print $5 }' || true)
+	records=$(((${bytes:-0} + 10239) / 10240))
+	step "extracting $(basename "$tarball")"
+	if [ "$records" -lt 100 ]; then
+		tar -C "$dir" -xf "$tarball"
+		return
+	fi
+	tar -C "$dir" --checkpoint=$((records / 100)) --checkpoint-action='echo=checkpoint %u' \
+		-xf "$tarball" 2>&1 >/dev/null | tar_progress "extracting" $((bytes / 1048576))
+}
+
+# first GLOB...: the first path the glob matched; an error if none.
+first() {
+	[ -e "$1" ] || die "no file matches $1"
+	echo "$1"
 }
 
 main() {
-	local pkg ver deb tree
+	local pkg ver tree choice tarball
 	mkdir -p "$cache"
 	if [ -f "$cache/base-version" ] && [ -d "$(cat "$cache/base-dir" 2>/dev/null)" ]; then
 		cat "$cache/base-dir"
 		return
 	fi
 	setup_apt
-	read -r pkg ver < <(pick)
-	deb=$(ls "$apt_dir"/archives/"${pkg}_${ver//:/%3a}"_*.deb 2>/dev/null | head -n 1 || true)
-	if [ -z "$deb" ]; then
-		log "downloading $pkg=$ver"
-		# shellcheck disable=SC2046
-		(cd "$apt_dir/archives" && apt-get -q $(apt_opts) download "$pkg=$ver" >&2)
-		deb=$(ls "$apt_dir"/archives/"${pkg}"_*.deb | head -n 1)
-	fi
-	log "unpacking $deb"
+	step "choosing linux-source (pinned: linux-source-7.3=$pin)"
+	choice=$(pick)
+	read -r pkg ver <<<"$choice"
+	download "$pkg" "$ver"
+	step "unpacking $DEB"
 	rm -rf "$cache/deb"
-	dpkg-deb -x "$deb" "$cache/deb"
-	local tarball
-	tarball=$(ls "$cache"/deb/usr/src/linux-source-*.tar.* | head -n 1)
+	dpkg-deb -x "$DEB" "$cache/deb"
+	tarball=$(first "$cache"/deb/usr/src/linux-source-*.tar.*)
 	tree=$cache/src
 	rm -rf "$tree" "$tree.tmp"
 	mkdir -p "$tree.tmp"
-	log "extracting $(basename "$tarball")"
-	tar -C "$tree.tmp" -xf "$tarball"
-	mv "$tree.tmp"/linux-source-* "$tree"
+	extract "$tarball" "$tree.tmp"
+	quiet_step "moving the tree to $tree"
+	mv "$(first "$tree.tmp"/linux-source-*)" "$tree"
 	rm -rf "$tree.tmp" "$cache/deb"
 	echo "$pkg $ver" > "$cache/base-version"
 	echo "$tree" > "$cache/base-dir"

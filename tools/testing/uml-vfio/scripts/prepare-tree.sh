@@ -11,12 +11,14 @@
 # Usage: prepare-tree.sh BASE_REPO TREE PROJECT_DIR
 set -euo pipefail
 
+TAG=tree
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
 base=$1
 tree=$2
 proj=$3
 patches=$proj/tools/testing/uml-vfio/patches
-
-log() { echo "tree: $*" >&2; }
 
 git_id() {
 	git -C "$tree" -c user.name="uml-vfio developers" \
@@ -38,9 +40,15 @@ stamp() {
 }
 
 clone_tree() {
-	log "cloning $base into $tree"
+	local files
+
+	step "cloning $base into $tree"
 	git clone -q --shared --no-checkout "$base" "$tree"
+	files=$(git -C "$tree" ls-tree -r --name-only refs/tags/stripped | wc -l)
+	step "checking out its $files files"
+	progress_watch "checkout" "$files" files count_files "$tree"
 	git -C "$tree" checkout -q -B uml-vfio refs/tags/stripped
+	progress_stop
 }
 
 # Commits the owned files under the paths a .msg names ("# files: ...").
@@ -48,7 +56,7 @@ commit_owned() {
 	local msg=$1 f paths
 
 	paths=$(sed -n 's/^# files: //p' "$msg")
-	[ -n "$paths" ] || { echo "tree: $(basename "$msg") has no '# files:' line" >&2; exit 1; }
+	[ -n "$paths" ] || die "$(basename "$msg") has no '# files:' line"
 	for f in $(owned_files); do
 		for p in $paths; do
 			case $f in
@@ -66,17 +74,21 @@ commit_owned() {
 apply_patch() {
 	if ! git_id am -q "$1"; then
 		git -C "$tree" am --abort || true
-		echo "tree: $(basename "$1") does not apply to the stripped base" >&2
-		exit 1
+		die "$(basename "$1") does not apply to the stripped base"
 	fi
 }
 
-# Our files and patches, in the order of their numbers.
+# Our files and patches, in the order of their numbers (the glob sorts).
 apply_project() {
 	local f
 
+	step "applying the project's commits to $tree"
+	# A run killed inside git am leaves its state behind; drop it.
+	if [ -d "$(git -C "$tree" rev-parse --absolute-git-dir)/rebase-apply" ]; then
+		git -C "$tree" am --abort 2>/dev/null || true
+	fi
 	git -C "$tree" reset -q --hard refs/tags/stripped
-	for f in $(ls "$patches"/*.msg "$patches"/*.patch | LC_ALL=C sort); do
+	for f in "$patches"/*; do
 		case $f in
 		*.msg) commit_owned "$f" ;;
 		*.patch) apply_patch "$f" ;;
@@ -84,7 +96,7 @@ apply_project() {
 	done
 	for f in $(owned_files); do
 		cmp -s "$proj/$f" "$tree/$f" ||
-			{ echo "tree: $f is not in any commit ('# files:' of a .msg)" >&2; exit 1; }
+			die "$f is not in any commit ('# files:' of a .msg)"
 	done
 }
 

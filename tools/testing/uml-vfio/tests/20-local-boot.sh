@@ -71,9 +71,14 @@ check() {
 	pass "boot $name"
 }
 
-# A host PCI device that exists here (this machine has no IOMMU groups), and
-# an address that no machine has.
-host_dev=$(ls /sys/bus/pci/devices | head -n 1)
+# A host PCI device that exists here (this machine has no IOMMU groups), if
+# it has any, and an address that no machine has.
+host_dev=
+for d in /sys/bus/pci/devices/*; do
+	[ -e "$d" ] || continue
+	host_dev=$(basename "$d")
+	break
+done
 absent=0000:fe:1f.7
 
 make_root

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The nested rig: L1 (QEMU, TCG, emulated IOMMU) binds nvme, virtio and
-# e1000e devices to vfio-pci and runs our UML with them; the tests inside
-# UML (guest/*_test.c) print TAP, which is folded into ours, and L1 then
-# checks that every device reopens and that its log has no DMAR/vfio error.
-# All of it runs three times: with BARs mapped (the default, accessed
-# inline through direct windows), mapped with vfio_uml.direct=0 (every
-# access a call into the driver) and with vfio_uml.mmap=0 (every BAR
-# access a pread/pwrite); and so in each DMA mode: on demand (the
-# default), vfio_uml.dma=eager and vfio_uml.dma=strict.
+# The nested rig: L1 (QEMU, TCG, emulated IOMMU) binds nvme, virtio,
+# e1000e, e1000, pci-testdev and ivshmem devices (or, in the -irq runs,
+# nvme, virtio, xHCI, edu and e1000e devices) to vfio-pci and runs our
+# UML with them; the tests inside UML (guest/*_test.c) print TAP, which is
+# folded into ours, and L1 then checks that every device reopens and that
+# its log has no DMAR/vfio error.
+# Four runs: with BARs mapped (the default, accessed inline through direct
+# windows), mapped with vfio_uml.direct=0 (every access a call into the
+# driver) and with vfio_uml.mmap=0 (every BAR access a pread/pwrite), the
+# last with both device sets. The DMA modes ride along, with no boot of
+# their own: on demand (the default) with both device sets,
+# vfio_uml.dma=eager with the interrupt set and vfio_uml.dma=strict with
+# the BAR set (and in tests/45-debug.sh).
 set -euo pipefail
 . "$T/lib.sh"
 
@@ -120,7 +124,7 @@ check_mapping() {
 check_params() {
 	local got
 
-	got=$(grep -a '^UML-PARAMS ' "$LOG" | tr -d '\r' | head -n 1)
+	got=$(grep -a '^UML-PARAMS ' "$LOG" | tr -d '\r' | sed -n 1p || true)
 	if [ "$got" = "UML-PARAMS $1" ]; then
 		pass "$MODE driver switches are $1"
 	else
@@ -128,15 +132,15 @@ check_params() {
 	fi
 }
 
-# run_rig NAME MAPPING PARAMS [UML ARGS...]
+# run_rig NAME MAPPING PARAMS L1_ARGS [UML ARGS...]
 run_rig() {
-	local name=$1 mapping=$2 params=$3 rc=0 want ran
+	local name=$1 mapping=$2 params=$3 l1_args=$4 rc=0 want ran
 
-	shift 3
+	shift 4
 	MODE="[$name]"
 	LOG=$LOGS/rig-tests-$name.log
 	echo "# rig ($name): booting L1 with the devices and running the tests in UML (about a minute under TCG)"
-	UML=$UML UML_ROOT=$ROOT UML_ARGS="uml.job=tests $*" \
+	UML=$UML UML_ROOT=$ROOT UML_ARGS="uml.job=tests $*" RIG_APPEND="$l1_args" \
 		"$T/rig/run-l1.sh" uml "$LOG" 1500 > /dev/null 2> "$LOGS/rig-run-$name.err" || rc=$?
 	if ! grep -q '^RIG-RESULT: ' "$LOG"; then
 		fail "$MODE rig: L1 ran the job" "no RIG-RESULT line (run-l1.sh exit $rc; timeout?)" "$LOG"
@@ -157,7 +161,17 @@ run_rig() {
 	check_l1
 }
 
-"$T/guest/mkroot.sh" "$ROOT" "$TREE"
-run_rig mmap mapped "mmap=Y direct=Y dma=ondemand"
-run_rig nodirect-eager mapped "mmap=Y direct=N dma=eager" vfio_uml.direct=0 vfio_uml.dma=eager
-run_rig pread-strict unmapped "mmap=N direct=Y dma=strict" vfio_uml.mmap=0 vfio_uml.dma=strict
+"$T/guest/mkroot.sh" "$ROOT" "$TREE" "$(dirname "$UML")"
+run_rig mmap mapped "mmap=Y direct=Y dma=ondemand" ""
+# The devices with MSI and INTx (RIG_SET_IRQ) instead of L1's default
+# set, which has those with I/O, large and ROM BARs; and the e1000e on
+# INTx (e1000e.IntMode=0: net_test checks it).
+run_rig nodirect-eager mapped "mmap=Y direct=N dma=eager" \
+	"rig.pass=$RIG_SET_IRQ" vfio_uml.direct=0 e1000e.IntMode=0 \
+	vfio_uml.dma=eager
+run_rig pread-strict unmapped "mmap=N direct=Y dma=strict" "" \
+	vfio_uml.mmap=0 vfio_uml.dma=strict
+# The interrupt kinds again with no BAR mapped: edu's registers, the
+# MSI-X table and PBA through pread/pwrite.
+run_rig pread-irq unmapped "mmap=N direct=Y dma=ondemand" \
+	"rig.pass=$RIG_SET_IRQ" vfio_uml.mmap=0

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Faults, in the rig (issue 4, faults 1-5; issue 16, 6-8): one L1 boot
-# with two nvme runs (faults/l1/job.sh, fault.set=faults) an nvme
-# unbind/rebind loop in UML, a DMA outside UML's memory (faults/dmafault),
-# a DMA after unmap in strict and default mode, a 28-bit DMA mask in each
-# DMA mode, mem=4200M and mem=8G, 10 SIGKILLs during I/O, 20 boot/power-off
-# cycles with L1's VFIO fds and pinned pages measured, and L1 taking a
-# device back while UML holds it.
+# with two nvme and a virtio-net runs (faults/l1/job.sh, fault.set=faults)
+# an nvme unbind/rebind loop in UML, a DMA outside UML's memory
+# (faults/dmafault), a DMA after unmap in strict and default mode, a
+# 28-bit DMA mask in each DMA mode, mem=4200M and mem=8G, 10 SIGKILLs
+# during I/O, 20 boot/power-off cycles with L1's VFIO fds and pinned pages
+# measured, the device lifecycle over mconsole (issue 15,
+# faults/l1/lifecycle.sh, judged by faults/life.sh) and L1 taking a device
+# back while UML holds it.
 set -euo pipefail
 . "$T/lib.sh"
 . "$T/faults/lib.sh"
+. "$T/faults/life.sh"
 
 FLOG=$LOGS/faults.log
 N1=0000:00:03.0
@@ -54,7 +57,7 @@ check_dma() {
 		fail "$name" "$WHY" "$FLOG"
 		return
 	fi
-	addr=$(case_log dma | sed -n 's/^DMA-FAULT: .*sending PRP 0x\([0-9a-f]*\)$/\1/p' | head -n 1)
+	addr=$(case_log dma | sed -n 's/^DMA-FAULT: .*sending PRP 0x\([0-9a-f]*\)$/\1/p' | head -n 1 || true)
 	if [ -z "$addr" ]; then
 		fail "$name" "dma_fault.ko did not send the command: $(case_log dma | grep -E 'DMA-FAULT' | tr '\n' '|')" "$FLOG"
 		return
@@ -340,10 +343,10 @@ check_unbind() {
 }
 
 faults_prepare
-echo "# faults: booting L1 with two nvme; rebind, rogue DMA, DMA after unmap, DMA masks, mem=4200M and 8G, 10 kills, 20 cycles, L1 unbind (~11 min under TCG)"
+echo "# faults: booting L1 with two nvme and a NIC; rebind, rogue DMA, DMA after unmap, DMA masks, mem=4200M and 8G, 10 kills, 20 cycles, add/remove over mconsole, L1 unbind (~13 min under TCG, twice that on a busy host)"
 rc=0
 # 6 GiB for L1: eager mode pins all of a 4200M UML there.
-RIG_MEM=6G faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2" "$FLOG" 2700 || rc=$?
+RIG_MEM=6G faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2,$LIFE_V1" "$FLOG" 3000 || rc=$?
 faults_ran fault "$FLOG" "$rc" || true
 check_rebind
 check_dma
@@ -354,4 +357,6 @@ check_bigmem big-8g ondemand 8G $((8 * 1024 * 1024))
 check_bigmem big-eager-4200m eager 4200M $((4200 * 1024))
 check_kill
 check_cycles
+check_lifecycle life 10 5
+check_lifekill
 check_unbind

@@ -6,7 +6,7 @@
 #                           device exists (at once with bench.nodev=1),
 #                           then power off; full: then run the suite
 #   bench.col=NAME          results go to /results/NAME (L1's /uml-root)
-#   bench.kmod=NAME         bench_nvme.ko from /bench/modules/NAME/
+#   bench.kmod=NAME         bench_nvme.ko and irqtest.ko from /bench/modules/NAME/
 #   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N
 
 # /proc first: Debian's busybox finds its applets through /proc/self/exe.
@@ -111,6 +111,8 @@ full() {
 	suite_probe "$out" nvme nvme "$b" "/sys/bus/pci/devices/$b/nvme/nvme*/nvme*n1"
 	b=$(e1000e_bdf)
 	suite_probe "$out" e1000e e1000e "$b" "/sys/bus/pci/devices/$b/net/*"
+	echo "BENCH-STEP: irq"
+	suite_irq "$out" "/bench/modules/$(opt bench.kmod ours)/irqtest.ko" "$(nvme_bdf)"
 	echo "BENCH-STEP: mmio"
 	suite_mmio "$(nvme_bdf)" "/bench/modules/$(opt bench.kmod ours)/bench_nvme.ko" "$out"
 	{

@@ -84,7 +84,46 @@ suite_probe() {
 	return 0
 }
 
-# suite_mmio BDF MODULE OUT: unbind the nvme, then bench_nvme.ko on it (mod.txt)
+# suite_irq OUT MODULE NVME_BDF: irqtest.ko (../guest/irqtest/) on every edu
+# (it binds by itself) and on the nvme (taken from its driver, then by
+# driver_override): 200 interrupt round trips of each kind the device
+# offers and the UML or L1 kernel delivers, one line each in irq.txt.
+suite_irq() {
+	local d k n dev rc
+
+	insmod "$2" 2> "$1/irq.err"
+	if [ -n "$3" ] && [ -e "/sys/bus/pci/devices/$3" ]; then
+		n=/sys/bus/pci/devices/$3
+		[ -e "$n/driver" ] && echo "$3" > "$n/driver/unbind"
+		echo irqtest > "$n/driver_override"
+		echo "$3" > /sys/bus/pci/drivers_probe
+	fi
+	for d in /sys/bus/pci/drivers/irqtest/0000:*; do
+		[ -e "$d/irqtest" ] || continue
+		dev=edu
+		[ "$(cat "$d/class")" = 0x010802 ] && dev=nvme
+		for k in msix msi intx; do
+			echo "kind $k" > "$d/irqtest" 2>> "$1/irq.err" || continue
+			rc=0
+			echo "raise 200" > "$d/irqtest" 2>> "$1/irq.err" || rc=1
+			echo "dev=$dev kind=$k ret=$rc $(cat "$d/stats")" >> "$1/irq.txt"
+		done
+		echo "kind none" > "$d/irqtest"
+	done
+	if [ -n "$3" ] && [ -e "/sys/bus/pci/devices/$3" ]; then
+		n=/sys/bus/pci/devices/$3
+		[ -e "$n/driver" ] && echo "$3" > "$n/driver/unbind"
+		echo > "$n/driver_override"
+	fi
+	rmmod irqtest 2> /dev/null
+	return 0
+}
+
+# suite_mmio BDF MODULE OUT: unbind the nvme, then bench_nvme.ko on it
+# (mod.txt). It runs last on the nvme: bench_nvme.ko is no driver, and the
+# MSI data its vectors leave on the device (devres, released only when a
+# driver unbinds) makes every later probe fail ("Resources present before
+# probing").
 suite_mmio() {
 	local d=/sys/bus/pci/devices/$1
 

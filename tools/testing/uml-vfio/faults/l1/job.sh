@@ -3,10 +3,11 @@
 # /rig/job.sh of the fault tests: sourced by L1's /init (rig/l1-init.sh,
 # rig.job=script) after the devices of rig.pass= are bound to vfio-pci; its
 # functions (mark, finish, cmdline_opt, load_modules, ...) are available.
-# fault.set=bad runs the bad-input cases, fault.set=faults the faults,
-# fault.set=debug a short rebind and the L1 unbind (for the debug UML),
-# fault.set=dma only the DMA faults of the fault set (5-8, when working on
-# DMA mapping).
+# fault.set=bad runs the bad-input cases, fault.set=faults the faults and
+# the lifecycle cases (lifecycle.sh), fault.set=debug a short rebind, a
+# shorter lifecycle with injected faults and the L1 unbind (for the debug
+# UML), fault.set=dma only the DMA faults of the fault set (5-8, when
+# working on DMA mapping).
 #
 # Each UML run is printed as
 #   FAULT-CASE-BEGIN: NAME
@@ -34,7 +35,7 @@ f_start() {
 	echo "FAULT-CASE-BEGIN: $name"
 	TMPDIR=/dev/shm $F_RUNAS /uml/linux mem="$mem" root=/dev/root \
 		rootfstype=hostfs hostfs=/uml-root rw init=/faults/init \
-		uml_dir="$dir" con=null con0=null,fd:1 ssl=null "$@" \
+		uml_dir="$dir" con=null con0=null,fd:1 "$@" \
 		< /dev/null > "/tmp/f-$name.log" 2>&1 &
 	F_PID=$!
 }
@@ -146,6 +147,20 @@ f_settle() {
 	return 1
 }
 
+# f_reap NAME PINNED [MORE]: once UML's kernel process was killed, let
+# L1 settle (f_settle 0 PINNED), say what is left (and MORE), and kill
+# any UML process still there.
+f_reap() {
+	local p left
+
+	f_settle 0 "$2"
+	left=$(f_uml_pids | wc -l)
+	f_info "$1: settle=$F_SETTLE left=$left fds=$(f_vfio_fds) pinned=$(f_pinned)${3:+ $3}"
+	for p in $(f_uml_pids); do
+		kill -9 "$p"
+	done
+}
+
 # ---- bad input ---------------------------------------------------------
 
 G=0000:00:03.0
@@ -186,8 +201,10 @@ bad_cases() {
 	f_case e-unbound 120 128M $UP fault.ns=1 vfio_uml.device=$U vfio_uml.device=$G
 	f_case f-notviable 120 128M $UP fault.ns=1 vfio_uml.device=$FA vfio_uml.device=$G
 	f_case g-twice 120 128M $UP fault.ns=1 vfio_uml.device=$G vfio_uml.device=${G#0000:}
-	f_case j-msi 120 128M $UP fault.ns=1 vfio_uml.device=$EDU vfio_uml.device=$G
-	f_case j-intx 120 128M $UP fault.ns=1 vfio_uml.device=$E1000 vfio_uml.device=$G
+	f_case j-msi 120 128M $UP fault.ns=1 fault.irq=$EDU/msi,intx \
+		vfio_uml.device=$EDU vfio_uml.device=$G
+	f_case j-intx 120 128M $UP fault.ns=1 fault.irq=$E1000/intx \
+		vfio_uml.device=$E1000 vfio_uml.device=$G
 	# shellcheck disable=SC2086
 	f_case k-many 240 128M $UP fault.ns=1 vfio_uml.device=$G $fill
 	# m: edu's 28-bit DMA engine with 1 GiB of UML memory (edu_dma.ko).
@@ -235,7 +252,7 @@ N2=0000:00:04.0
 
 # 1: SIGKILL during nvme I/O, 10 times; each next UML checks I/O first.
 fault_kill() {
-	local i left pin
+	local i pin
 	pin=$(f_pinned)
 	for i in 1 2 3 4 5 6 7 8 9 10; do
 		f_start kill$i 128M fault.job=iokill fault.ns=1 vfio_uml.device=$N1
@@ -249,12 +266,7 @@ fault_kill() {
 		F_RC=0
 		wait "$F_PID" || F_RC=$?
 		# UML's other processes exit once the kernel process is gone.
-		f_settle 0 "$pin"
-		left=$(f_uml_pids | wc -l)
-		f_info "kill$i: settle=$F_SETTLE left=$left fds=$(f_vfio_fds) pinned=$(f_pinned)"
-		for p in $(f_uml_pids); do
-			kill -9 "$p"
-		done
+		f_reap kill$i "$pin"
 		f_end kill$i
 	done
 	f_case kill-after 120 128M $UP fault.ns=1 vfio_uml.device=$N1
@@ -344,13 +356,14 @@ fault_bigmems() {
 	fault_bigmem big-eager-4200m 4200M vfio_uml.dma=eager
 }
 
-# 4: L1 takes N2 back (unbind from vfio-pci) while UML holds it.
+# 4: L1 takes N2 back (unbind from vfio-pci) while UML holds it; ARGS
+# are added to UML's command line.
 fault_unbind() {
 	local i=0 t0 alive=no state=blocked
 	mkdir -p /uml-root/go
 	rm -f /tmp/unbind.done
 	f_start unbind 128M fault.job=wait fault.go=unbind fault.ns=2 fault.ioafter=1 \
-		vfio_uml.device=$N1 vfio_uml.device=$N2
+		vfio_uml.device=$N1 vfio_uml.device=$N2 "$@"
 	if ! f_wait_log unbind 'FAULT-WAITING' 300; then
 		f_info "unbind: UML did not come up"
 	fi
@@ -377,6 +390,9 @@ fault_unbind() {
 	vfio-reopen $N1 | sed 's/^/FAULT-INFO: unbind: /'
 }
 
+# shellcheck source=lifecycle.sh
+. /rig/lifecycle.sh
+
 dmesg -n 1
 mark "FAULT-SET: $(cmdline_opt fault.set bad)"
 case $(cmdline_opt fault.set bad) in
@@ -392,6 +408,15 @@ faults)
 	fault_bigmems
 	fault_kill
 	fault_cycles
+	lifecycle life 10 5
+	lifekill
+	fault_unbind
+	;;
+life)
+	# The lifecycle cases alone, shorter, and L1's unbind, which takes
+	# the same release path (for development).
+	lifecycle life 2 1
+	lifekill
 	fault_unbind
 	;;
 dma)
@@ -402,9 +427,17 @@ dma)
 	;;
 debug)
 	# The debug UML (tests/45-debug.sh) through the driver's run-time
-	# paths: MSI-X teardown and set-up, and releasing a device.
+	# paths: MSI-X teardown and set-up, adding and releasing devices.
 	fault_rebind 3
-	fault_unbind
+	# One cycle of each: the paths are what KASAN and lockdep watch,
+	# and the debug UML is slow under TCG (busy re-adds the nvme, last
+	# the boot device, so re-adding is covered too).
+	lifecycle life 1 1
+	setupreq
+	slowrel
+	# With MSI off the nvme driver takes INTx: its IRQ is still
+	# requested while UML gives the device back.
+	fault_unbind pci=nomsi
 	;;
 esac
 finish "job=script status=pass"
