@@ -143,7 +143,7 @@ check_edu() {
 	count_tried fault
 	out=$(case_log m-edu)
 	if grep -q '^FAULT-EDU-ABSENT' <<<"$out"; then
-		skip "$name" "the driver does not pass edu through yet: $(grep -m1 "^${A}$EDU" <<<"$out" || echo 'no vfio_uml line')"
+		fail "$name" "edu was not passed through: $(grep -m1 "^${A}$EDU" <<<"$out" || echo 'no vfio_uml line')" "$FLOG"
 	elif ! case_check m-edu; then
 		fail "$name" "$WHY" "$FLOG"
 	elif grep -q '^EDU-DMA: a page copied .*: identical$' <<<"$out" &&
