@@ -164,8 +164,8 @@ fi
 
 # The driver's run-time paths under the debug UML: 3 nvme unbind/rebinds
 # in UML (MSI-X torn down and set up again), devices added and removed
-# over mconsole (a shorter faults/l1/lifecycle.sh, with faults injected
-# by vfio_uml.fault=) and L1 taking back a device whose driver uses INTx
+# over mconsole (a shorter faults/l1/lifecycle.sh in strict DMA mode, with
+# faults injected by vfio_uml.fault=) and L1 taking back a device whose driver uses INTx
 # (faults/l1/job.sh, fault.set=debug). The UML modules are built for the
 # debug UML.
 UML=$DUML faults_prepare
@@ -199,6 +199,12 @@ for c in life setupreq slowrel; do
 	fi
 done
 check_lifecycle life 1 1
+if case_log life | grep -q '^vfio_uml: DMA: strict'; then
+	pass "$NAME: the add/remove case ran with vfio_uml.dma=strict"
+else
+	fail "$NAME: the add/remove case ran with vfio_uml.dma=strict" \
+		"no 'vfio_uml: DMA: strict' line" "$FLOG"
+fi
 check_setupreq
 check_slowrel
 for c in rebind unbind; do

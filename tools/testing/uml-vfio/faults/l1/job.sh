@@ -432,7 +432,10 @@ debug)
 	# One cycle of each: the paths are what KASAN and lockdep watch,
 	# and the debug UML is slow under TCG (busy re-adds the nvme, last
 	# the boot device, so re-adding is covered too).
-	lifecycle life 1 1
+	# In strict mode: each of the devices' DMA mappings is made and
+	# removed with its buffer, also as a device goes and as the last
+	# one takes the container with it.
+	lifecycle life 1 1 vfio_uml.dma=strict
 	setupreq
 	slowrel
 	# With MSI off the nvme driver takes INTx: its IRQ is still
