@@ -10,6 +10,7 @@
 # Env: BENCH_BOOTS (3) BENCH_ROUNDS (3: runs of uml and uml_upstream per
 #      boot, paired) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (100)
 #      BENCH_TCP_SECS (8) BENCH_PROBES (7 timed binds per device and column)
+#      BENCH_IDLE_SECS (5: idle time of each full UML run, its CPU measured)
 #      UML_VFIO_CACHE (~/.cache/uml-vfio)
 #      BENCH_COLS=native,uml,... (default: all that apply)
 # Writes build/bench/{results.json,samples.json,table.txt,table.md,chart.png}
@@ -28,6 +29,7 @@ RUNTIME=${BENCH_RUNTIME:-3}
 PINGS=${BENCH_PINGS:-100}
 TCP_SECS=${BENCH_TCP_SECS:-8}
 PROBES=${BENCH_PROBES:-7}
+IDLE_SECS=${BENCH_IDLE_SECS:-5}
 # devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0 and
 # the e1000e at 00:08.0; L1's e1000e driver is for 00:09.0 only (the rig
 # binds the passed ones to vfio-pci, with driver_override, before the job
@@ -179,7 +181,7 @@ run_boot() {
 	# Its own process group, so that QEMU goes with it if L1 hangs.
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
-	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
+	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES bench.idle=$IDLE_SECS" \
 		setsid "$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null; do
@@ -230,6 +232,7 @@ main() {
 
 	check_count BENCH_BOOTS "$BOOTS"
 	check_count BENCH_ROUNDS "$ROUNDS"
+	check_count BENCH_IDLE_SECS "$IDLE_SECS"
 	# Round 1 runs every column (~5 min), each later round two UMLs (~2 min).
 	BOOT_TIMEOUT=$((900 + 300 * ROUNDS))
 	"$T/scripts/deps.sh" "make bench: fio, modules, report and chart" \

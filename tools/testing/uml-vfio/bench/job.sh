@@ -7,7 +7,7 @@
 #   bench.boot=N             which boot this is; the column order rotates
 #   bench.cols=a,b,...       native, uml, uml_upstream, uml_nommap,
 #                            uml_nodirect
-#   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N
+#   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N bench.idle=S
 #   bench.rounds=N           N-1 more 256M runs of uml and uml_upstream
 #                            after the first round, alternating, so that
 #                            the report can pair them (runs next to each
@@ -111,7 +111,7 @@ uml_run() {
 		mem="$mem" root=/dev/root rootfstype=hostfs hostfs=/uml-root rw init=/init \
 		uml_dir=/dev/shm/uml con=null con0=null,fd:1 ssl=null loglevel=4 \
 		bench.task="$task" bench.col="$col" bench.kmod="$kmod" bench.nodev=$nodev \
-		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" bench.probes="$BENCH_PROBES" \
+		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" bench.probes="$BENCH_PROBES" bench.idle="$BENCH_IDLE" \
 		$devs "$@" < /dev/null > "$OUT/$col/$name.log" 2>&1
 	echo "exit=$?" >> "$OUT/$col/$name.log"
 }
@@ -180,6 +180,7 @@ bench_main() {
 	BENCH_PINGS=$(cmdline_opt bench.pings 100)
 	BENCH_TCP_SECS=$(cmdline_opt bench.tcp 8)
 	BENCH_PROBES=$(cmdline_opt bench.probes 7)
+	BENCH_IDLE=$(cmdline_opt bench.idle 5)
 	# shellcheck source=guest/suite.sh
 	. "$BENCH_HOME/suite.sh"
 	bench_setup

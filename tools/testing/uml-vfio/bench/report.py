@@ -48,6 +48,7 @@ METRICS = [
     ("boot_to_ready_s_nodev_256m", "s", "lower", "boot no dev"),
     ("net_ping_p50_us", "us", "lower", "ping p50"),
     ("net_tcp_mbps", "Mbit/s", "higher", "TCP Mbit/s"),
+    ("idle_cpu_pct", "%", "lower", "idle CPU"),
 ]
 
 FILE_BEGIN = re.compile(r"^BENCH-FILE-BEGIN: boot=(\d+)(?: round=(\d+))? col=(\w+) name=(\S+)$")
@@ -163,6 +164,9 @@ def parse_col(files, res=None):
         r = re.search(r"^BENCH-READY-AT: secs=([\d.]+)", log, re.M)
         if r and re.search(r"^BENCH-READY\s*$", log, re.M):
             m[key] = float(r.group(1))
+    r = re.search(r"^BENCH-IDLE: cpu_ms=([\d.]+) wall_ms=([\d.]+)", files.get("uml-256m.log", ""), re.M)
+    if r and float(r.group(2)) > 0:
+        m["idle_cpu_pct"] = 100.0 * float(r.group(1)) / float(r.group(2))
     return {k: v for k, v in m.items() if v is not None}
 
 

@@ -8,6 +8,9 @@
 #   bench.col=NAME          results go to /results/NAME (L1's /uml-root)
 #   bench.kmod=NAME         bench_nvme.ko from /bench/modules/NAME/
 #   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N
+#   bench.idle=S            full: first S seconds (5) idle with the devices
+#                           bound, between BENCH-IDLE-BEGIN and -END lines
+#                           (tsrun in L1 measures the CPU UML uses)
 
 # /proc first: Debian's busybox finds its applets through /proc/self/exe.
 /bin/busybox mount -t proc proc /proc
@@ -83,6 +86,21 @@ net_up() {
 	return 1
 }
 
+# idle_window: bench.idle seconds with nothing to do, between the lines
+# BENCH-IDLE-BEGIN and -END, for tsrun in L1 to measure UML's CPU use.
+# The sleeper is started before the window opens, so that starting a
+# process is not in it.
+idle_window() {
+	local s
+
+	s=$(opt bench.idle 5)
+	sleep $((s + 1)) &
+	sleep 1
+	echo "BENCH-IDLE-BEGIN"
+	wait
+	echo "BENCH-IDLE-END"
+}
+
 full() {
 	local out b
 
@@ -102,6 +120,8 @@ full() {
 	. /bench/suite.sh
 	mkdir -p "$out"
 	grep -c '^processor' /proc/cpuinfo > "$out/cpus.txt"
+	echo "BENCH-STEP: idle"
+	idle_window
 	echo "BENCH-STEP: fio"
 	suite_io /dev/nvme0n1 "$out"
 	echo "BENCH-STEP: net"
