@@ -13,6 +13,11 @@
 #      BENCH_IDLE_SECS (5: idle time of each full UML run, its CPU measured)
 #      UML_VFIO_CACHE (~/.cache/uml-vfio)
 #      BENCH_COLS=native,uml,... (default: all that apply)
+#      BENCH_V1, BENCH_V2, BENCH_V3: UML arguments of the columns uml_v1,
+#      uml_v2, uml_v3 (ours with them; comma-separated; only when named in
+#      BENCH_COLS); BENCH_TREE_V1 (..._V3): that column runs the UML built
+#      in another clone of this repository instead of ours (its build/uml
+#      and build/linux; e.g. a clone of main, for before and after)
 # Writes build/bench/{results.json,samples.json,table.txt,table.md,chart.png}
 # and the L1 console logs in build/bench/logs/. Reports; never judges.
 set -euo pipefail
@@ -107,6 +112,24 @@ upstream() {
 	say "upstream: $bin (untouched tag base, same config fragment)"
 }
 
+# variant_trees: the UML of each BENCH_TREE_Vn (another clone's build) for
+# its column uml_vn, with its own module (the vermagic must match)
+variant_trees() {
+	local i tree var
+
+	for i in 1 2 3; do
+		var=BENCH_TREE_V$i
+		tree=${!var:-}
+		rm -rf "$BC/l1-extra/uml-v$i" "$BC/modules/v$i"
+		[ -n "$tree" ] || continue
+		[ -x "$tree/build/uml/linux" ] || die "$var: no $tree/build/uml/linux (run make there)"
+		mkdir -p "$BC/l1-extra/uml-v$i"
+		strip --strip-debug -o "$BC/l1-extra/uml-v$i/linux" "$tree/build/uml/linux"
+		build_module "$BC/modules/v$i" -C "$tree/build/linux" O="$tree/build/uml" ARCH=um
+		say "uml_v$i: $tree/build/uml/linux ($(uml_release "$BC/l1-extra/uml-v$i/linux"))"
+	done
+}
+
 # Debian's headers for L1's kernel, unpacked into the cache (never installed).
 l1_module() {
 	local dir pkgs tmp kdir key d
@@ -152,7 +175,7 @@ make_root() {
 	for lib in tsrun netbench probetime; do
 		gcc -static -O2 -Wall -o "$r/bench/bin/$lib" "$B/guest/$lib.c"
 	done
-	for lib in ours upstream; do
+	for lib in ours upstream v1 v2 v3; do
 		[ -f "$BC/modules/$lib/bench_nvme.ko" ] || continue
 		mkdir -p "$r/bench/modules/$lib"
 		cp "$BC/modules/$lib/bench_nvme.ko" "$r/bench/modules/$lib/"
@@ -181,7 +204,7 @@ run_boot() {
 	# Its own process group, so that QEMU goes with it if L1 hangs.
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
-	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES bench.idle=$IDLE_SECS" \
+	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES bench.idle=$IDLE_SECS bench.v1=${BENCH_V1:-} bench.v2=${BENCH_V2:-} bench.v3=${BENCH_V3:-}" \
 		setsid "$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null; do
@@ -256,6 +279,7 @@ main() {
 	case ,$COLS, in
 	*,uml_upstream,*) upstream ;;
 	esac
+	variant_trees
 	l1_module
 	make_root
 	pairs=$(echo "$COLS" | tr , '\n' | grep -cxE 'uml|uml_upstream' || true)

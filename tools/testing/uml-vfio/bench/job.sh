@@ -6,7 +6,10 @@
 # devices.sh. Kernel command line (RIG_APPEND):
 #   bench.boot=N             which boot this is; the column order rotates
 #   bench.cols=a,b,...       native, uml, uml_upstream, uml_nommap,
-#                            uml_nodirect
+#                            uml_nodirect, uml_v1, uml_v2, uml_v3
+#   bench.v1=ARG,ARG...      UML arguments of column uml_v1, commas for
+#                            spaces (bench.v2, bench.v3 likewise); its UML
+#                            is /rig/uml-v1/linux if there, else ours
 #   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N bench.idle=S
 #   bench.rounds=N           N-1 more 256M runs of uml and uml_upstream
 #                            after the first round, alternating, so that
@@ -124,7 +127,7 @@ col_uml() {
 	uml_run "$col" "$bin" "$kmod" uml-256m 256M 1 full "$@"
 	[ "$ROUND" = 1 ] || return 0
 	case $col in
-	uml_nommap | uml_nodirect) return ;;
+	uml_nommap | uml_nodirect | uml_v[123]) return ;;
 	esac
 	uml_run "$col" "$bin" "$kmod" uml-1g 1G 1 ready "$@"
 	uml_run "$col" "$bin" "$kmod" uml-nodev-256m 256M 0 ready "$@"
@@ -156,7 +159,31 @@ rotate() {
 	echo "$@"
 }
 
+# variant_args COL: the UML arguments of column uml_vN, one a line
+variant_args() {
+	cmdline_opt "bench.${1#uml_}" "" | tr , '\n'
+}
+
+# variant_bin COL / variant_kmod COL: column uml_vN's UML and module set:
+# another build's (bench.sh's BENCH_TREE_VN) if given, else ours
+variant_bin() {
+	if [ -x "/rig/uml-${1#uml_}/linux" ]; then
+		echo "/rig/uml-${1#uml_}/linux"
+	else
+		echo /uml/linux
+	fi
+}
+
+variant_kmod() {
+	if [ -x "/rig/uml-${1#uml_}/linux" ]; then
+		echo "${1#uml_}"
+	else
+		echo ours
+	fi
+}
+
 # run_col COL: one column's runs, then its raw files
+# shellcheck disable=SC2046 # variant_args: one argument a line
 run_col() {
 	rm -rf "${OUT:?}/$1"
 	case $1 in
@@ -165,6 +192,7 @@ run_col() {
 	uml_upstream) col_uml uml_upstream /rig/uml-upstream/linux upstream ;;
 	uml_nommap) col_uml uml_nommap /uml/linux ours vfio_uml.mmap=0 ;;
 	uml_nodirect) col_uml uml_nodirect /uml/linux ours vfio_uml.direct=0 ;;
+	uml_v[123]) col_uml "$1" "$(variant_bin "$1")" "$(variant_kmod "$1")" $(variant_args "$1") ;;
 	*) echo "BENCH-ERROR: unknown column $1"; return 1 ;;
 	esac
 	dump_col "$1"

@@ -26,7 +26,7 @@ import re
 import statistics
 import sys
 
-COLUMNS = ["native", "uml", "uml_upstream", "uml_nommap", "uml_nodirect"]
+COLUMNS = ["native", "uml", "uml_upstream", "uml_nommap", "uml_nodirect", "uml_v1", "uml_v2", "uml_v3"]
 
 # key, unit, better ("higher"/"lower"), short label for the chart
 METRICS = [
