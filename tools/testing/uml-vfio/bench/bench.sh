@@ -18,8 +18,13 @@
 #      BENCH_COLS); BENCH_TREE_V1 (..._V3): that column runs the UML built
 #      in another clone of this repository instead of ours (its build/uml
 #      and build/linux; e.g. a clone of main, for before and after)
+#      BENCH_MODE=irqtrace (make irqtrace): instead of the suite, only
+#      bench_nvme.ko's interrupt test with L1's tracing on, laid out step by
+#      step by irqtrace.py (defaults: 1 boot, 2 rounds, columns uml and
+#      uml_upstream, BENCH_CMDS=200 reads per mode)
 # Writes build/bench/{results.json,samples.json,table.txt,table.md,chart.png}
-# and the L1 console logs in build/bench/logs/. Reports; never judges.
+# and the L1 console logs in build/bench/logs/ (irqtrace: build/irqtrace/
+# {steps.txt,steps.md,steps.json}). Reports; never judges.
 set -euo pipefail
 
 B=$(cd "$(dirname "$0")" && pwd)
@@ -27,9 +32,24 @@ T=$(cd "$B/.." && pwd)
 TOP=$(cd "$T/../../.." && pwd)
 CACHE=${UML_VFIO_CACHE:-$HOME/.cache/uml-vfio}
 BC=$CACHE/bench
-OUT=$TOP/build/bench
-BOOTS=${BENCH_BOOTS:-3}
-ROUNDS=${BENCH_ROUNDS:-3}
+MODE=${BENCH_MODE:-bench}
+case $MODE in
+bench)
+	OUT=$TOP/build/bench
+	BOOTS=${BENCH_BOOTS:-3}
+	ROUNDS=${BENCH_ROUNDS:-3}
+	;;
+irqtrace)
+	OUT=$TOP/build/irqtrace
+	BOOTS=${BENCH_BOOTS:-1}
+	ROUNDS=${BENCH_ROUNDS:-2}
+	;;
+*)
+	echo "bench: ERROR: BENCH_MODE must be bench or irqtrace, not '$MODE'" >&2
+	exit 1
+	;;
+esac
+CMDS=${BENCH_CMDS:-200}
 RUNTIME=${BENCH_RUNTIME:-3}
 PINGS=${BENCH_PINGS:-100}
 TCP_SECS=${BENCH_TCP_SECS:-8}
@@ -204,7 +224,7 @@ run_boot() {
 	# Its own process group, so that QEMU goes with it if L1 hangs.
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
-	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES bench.idle=$IDLE_SECS bench.v1=${BENCH_V1:-} bench.v2=${BENCH_V2:-} bench.v3=${BENCH_V3:-}" \
+	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.mode=$MODE bench.cmds=$CMDS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES bench.idle=$IDLE_SECS bench.v1=${BENCH_V1:-} bench.v2=${BENCH_V2:-} bench.v3=${BENCH_V3:-}" \
 		setsid "$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" > /dev/null 2> "$log.err" &
 	pid=$!
 	while kill -0 "$pid" 2> /dev/null; do
@@ -255,6 +275,7 @@ main() {
 
 	check_count BENCH_BOOTS "$BOOTS"
 	check_count BENCH_ROUNDS "$ROUNDS"
+	check_count BENCH_CMDS "$CMDS"
 	check_count BENCH_IDLE_SECS "$IDLE_SECS"
 	# Round 1 runs every column (~5 min), each later round two UMLs (~2 min).
 	BOOT_TIMEOUT=$((900 + 300 * ROUNDS))
@@ -266,7 +287,10 @@ main() {
 	say "building or reusing: upstream's UML, the bench_nvme modules, UML's root"
 	snapshot_ours
 	COLS=${BENCH_COLS:-native,uml,uml_upstream}
-	if [ -z "${BENCH_COLS:-}" ]; then
+	if [ "$MODE" = irqtrace ]; then
+		COLS=${BENCH_COLS:-uml,uml_upstream}
+	fi
+	if [ -z "${BENCH_COLS:-}" ] && [ "$MODE" = bench ]; then
 		if [ "$NOMMAP" -gt 0 ]; then
 			COLS=$COLS,uml_nommap
 		else
@@ -284,6 +308,9 @@ main() {
 	make_root
 	pairs=$(echo "$COLS" | tr , '\n' | grep -cxE 'uml|uml_upstream' || true)
 	RUNS_PER_BOOT=$(($(echo "$COLS" | tr , '\n' | wc -l) + pairs * (ROUNDS - 1)))
+	if [ "$MODE" = irqtrace ]; then
+		RUNS_PER_BOOT=$(($(echo "$COLS" | tr , '\n' | wc -l) * ROUNDS))
+	fi
 	say "columns $COLS; $BOOTS L1 boots, the column order rotating each boot; $ROUNDS round(s) of uml and uml_upstream per boot"
 	for n in $(seq 1 "$BOOTS"); do
 		run_boot "$n" && continue
@@ -295,6 +322,13 @@ main() {
 		fi
 		failed=$((failed + 1))
 	done
+	if [ "$MODE" = irqtrace ]; then
+		python3 "$B/irqtrace.py" "$OUT" "$OUT"/logs/l1-boot*.log | tee "$OUT/summary.txt"
+		say "wrote $OUT/steps.txt, steps.md, steps.json (raw files in $OUT/raw)"
+		say "wall time $(elapsed) for $BOOTS boots of $ROUNDS round(s); $failed failed"
+		[ "$failed" -eq 0 ]
+		return
+	fi
 	python3 "$B/report.py" "$OUT" "$OUT"/logs/l1-boot*.log | tee "$OUT/summary.txt"
 	for n in $(seq 1 "$BOOTS"); do
 		lost_runs "$n"

@@ -15,6 +15,11 @@
 #                            after the first round, alternating, so that
 #                            the report can pair them (runs next to each
 #                            other in time share the host's load)
+#   bench.mode=irqtrace      instead of the suite, one UML run per column
+#                            and round with L1's tracing on around the
+#                            module's timed reads (make irqtrace; uml and
+#                            uml_upstream only)
+#   bench.cmds=N             reads per mode of the module in irqtrace mode
 # Every column's raw output is printed between BENCH-FILE-BEGIN/END lines;
 # BENCH-PROGRESS lines say what runs. Ends with RIG-RESULT (status=pass
 # when every column ran; no timing is judged here).
@@ -24,6 +29,7 @@ OUT=/uml-root/results
 L1_NVME=0000:00:04.0
 L1_NIC=0000:00:07.0
 L1_E1000E=0000:00:09.0
+TRACE=/sys/kernel/tracing
 FIO_LIBS=/uml-root/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu/ceph
 
 progress() {
@@ -159,6 +165,34 @@ rotate() {
 	echo "$@"
 }
 
+# trace_event SYSTEM/EVENT FILTER: record EVENT where FILTER holds
+trace_event() {
+	echo "$2" > "$TRACE/events/$1/filter" &&
+		echo 1 > "$TRACE/events/$1/enable"
+}
+
+# irqtrace_setup: L1's tracing off and empty, with the events an interrupt
+# takes on its way to UML's handler (see irqtrace.py). Every thread of a
+# UML is called "linux". bench_nvme.ko turns tracing on around its timed
+# reads and marks each one in the trace.
+irqtrace_setup() {
+	[ -d "$TRACE/events" ] || mount -t tracefs nodev "$TRACE" || return 1
+	echo 0 > "$TRACE/tracing_on"
+	echo > "$TRACE/set_event"
+	echo mono > "$TRACE/trace_clock"
+	echo 8192 > "$TRACE/buffer_size_kb"
+	echo 1 > "$TRACE/options/record-tgid"
+	echo > "$TRACE/trace"
+	trace_event irq/irq_handler_entry 'name ~ "vfio*"' &&
+	trace_event sched/sched_waking 'comm == "linux"' &&
+	trace_event sched/sched_wakeup 'comm == "linux"' &&
+	trace_event sched/sched_switch 'prev_comm == "linux" || next_comm == "linux"' &&
+	trace_event raw_syscalls/sys_enter 'comm == "linux"' &&
+	trace_event raw_syscalls/sys_exit 'comm == "linux"' &&
+	trace_event signal/signal_generate 'sig == 29' &&
+	trace_event signal/signal_deliver 'sig == 29'
+}
+
 # variant_args COL: the UML arguments of column uml_vN, one a line
 variant_args() {
 	cmdline_opt "bench.${1#uml_}" "" | tr , '\n'
@@ -182,10 +216,37 @@ variant_kmod() {
 	fi
 }
 
+# col_irqtrace COL BIN KMOD [UML ARGS...]: one UML run tracing the module's
+# reads; the trace goes out gzip'd, in base64
+col_irqtrace() {
+	local o=$OUT/$1 col=$1 bin=$2 kmod=$3
+
+	mkdir -p "$o"
+	if ! irqtrace_setup; then
+		echo "BENCH-ERROR: L1 cannot trace (tracefs)"
+		return 1
+	fi
+	shift 3
+	uml_run "$col" "$bin" "$kmod" irqtrace 256M 1 irqtrace bench.cmds="$BENCH_CMDS" "$@"
+	echo 0 > "$TRACE/tracing_on"
+	gzip -c "$TRACE/trace" | base64 > "$o/trace.gz.b64"
+	echo > "$TRACE/trace"
+}
+
 # run_col COL: one column's runs, then its raw files
 # shellcheck disable=SC2046 # variant_args: one argument a line
 run_col() {
 	rm -rf "${OUT:?}/$1"
+	if [ "$MODE" = irqtrace ]; then
+		case $1 in
+		uml) col_irqtrace uml /uml/linux ours ;;
+		uml_upstream) col_irqtrace uml_upstream /rig/uml-upstream/linux upstream ;;
+		uml_v[123]) col_irqtrace "$1" "$(variant_bin "$1")" "$(variant_kmod "$1")" $(variant_args "$1") ;;
+		*) echo "BENCH-ERROR: column $1 has no irqtrace mode"; return 1 ;;
+		esac
+		dump_col "$1"
+		return
+	fi
 	case $1 in
 	native) col_native ;;
 	uml) col_uml uml /uml/linux ours ;;
@@ -202,6 +263,8 @@ bench_main() {
 	local c cols pair="" rounds faults ran=0 want=0
 
 	BOOT=$(cmdline_opt bench.boot 1)
+	MODE=$(cmdline_opt bench.mode bench)
+	BENCH_CMDS=$(cmdline_opt bench.cmds 200)
 	ROUND=1
 	rounds=$(cmdline_opt bench.rounds 1)
 	BENCH_RUNTIME=$(cmdline_opt bench.runtime 3)
@@ -224,12 +287,13 @@ bench_main() {
 			want=$((want + 1))
 			run_col "$c" && ran=$((ran + 1))
 		done
-		if [ "$ROUND" -ge "$rounds" ] || [ -z "$pair" ]; then
+		if [ "$ROUND" -ge "$rounds" ] || { [ -z "$pair" ] && [ "$MODE" != irqtrace ]; }; then
 			break
 		fi
 		ROUND=$((ROUND + 1))
-		# Later rounds: only the pair, its order alternating.
-		cols=$pair
+		# Later rounds: only the pair, its order alternating (irqtrace:
+		# every column again).
+		[ "$MODE" = irqtrace ] || cols=$pair
 	done
 	progress "step=done"
 	dmesg | grep -iE 'DMAR|vfio' | sed 's/^/RIG-DMESG: /'

@@ -84,14 +84,16 @@ suite_probe() {
 	return 0
 }
 
-# suite_mmio BDF MODULE OUT: unbind the nvme, then bench_nvme.ko on it (mod.txt)
+# suite_mmio BDF MODULE OUT [PARAM...]: unbind the nvme, then bench_nvme.ko
+# on it (mod.txt)
 suite_mmio() {
-	local d=/sys/bus/pci/devices/$1
+	local bdf=$1 mod=$2 out=$3 d=/sys/bus/pci/devices/$1
 
-	[ -e "$d/driver" ] && echo "$1" > "$d/driver/unbind"
-	insmod "$2" bdf="$1" > "$3/mod.err" 2>&1
-	echo "exit=$?" >> "$3/mod.err"
-	dmesg | grep 'bench_nvme: ' | tail -n 1 > "$3/mod.txt"
+	shift 3
+	[ -e "$d/driver" ] && echo "$bdf" > "$d/driver/unbind"
+	insmod "$mod" bdf="$bdf" "$@" > "$out/mod.err" 2>&1
+	echo "exit=$?" >> "$out/mod.err"
+	dmesg | grep 'bench_nvme: ' | tail -n 1 > "$out/mod.txt"
 	rmmod bench_nvme 2>/dev/null
 	return 0
 }
