@@ -35,7 +35,8 @@ import re
 import statistics
 import sys
 
-FILE_BEGIN = re.compile(r"^BENCH-FILE-BEGIN: boot=(\d+)(?: round=(\d+))? col=(\w+) name=(\S+)$")
+import report
+
 LINE = re.compile(r"^\s*(?P<comm>.*?)-(?P<pid>\d+)\s+\(\s*(?P<tgid>[-\d]+)\)\s+\[(?P<cpu>\d+)\]"
                   r"\s+\S+\s+(?P<ts>\d+\.\d+):\s+(?P<event>\w+):\s?(?P<rest>.*)$")
 MARK = re.compile(r"bench_nvme: (db irq|handler|db poll|done poll) (\d+) (\d+)")
@@ -91,39 +92,26 @@ def parse_trace(text):
 
 
 def split_log(path, raw):
-    """Decode every trace of one L1 log; return {(boot, round, col): files}."""
-    found = {}
-    cur = None
-    with open(path, errors="replace") as f:
-        for line in f:
-            line = line.rstrip("\r\n")
-            m = FILE_BEGIN.match(line)
-            if m:
-                cur = (int(m.group(1)), int(m.group(2) or 1), m.group(3), m.group(4))
-                lines = []
-                continue
-            if cur and line == "BENCH-FILE-END":
-                boot, rnd, col, name = cur
-                files = found.setdefault((boot, rnd, col), {})
-                d = os.path.join(raw, "boot%d" % boot, "round%d" % rnd, col)
-                os.makedirs(d, exist_ok=True)
-                if name == "trace.gz.b64":
-                    try:
-                        text = gzip.decompress(base64.b64decode("".join(lines))).decode(errors="replace")
-                    except (ValueError, OSError, EOFError) as e:
-                        text = ""
-                        print("irqtrace: boot %d round %d %s: bad trace: %s" % (boot, rnd, col, e),
-                              file=sys.stderr)
-                    name = "trace.txt"
-                else:
-                    text = "\n".join(lines)
-                files[name] = text
-                with open(os.path.join(d, name), "w") as out:
-                    out.write(text)
-                cur = None
-                continue
-            if cur:
-                lines.append(line)
+    """Decode every trace of one L1 log; return {(boot, round, col): files}.
+
+    report.py saves every file block; each trace.gz.b64 among them is
+    replaced by the decoded trace.txt, in the result and in raw/.
+    """
+    found = report.split_log(path, raw)
+    for (boot, rnd, col), files in found.items():
+        if "trace.gz.b64" not in files:
+            continue
+        d = os.path.join(raw, "boot%d" % boot, "round%d" % rnd, col)
+        try:
+            text = gzip.decompress(base64.b64decode(files.pop("trace.gz.b64"))).decode(errors="replace")
+        except (ValueError, OSError, EOFError) as e:
+            text = ""
+            print("irqtrace: boot %d round %d %s: bad trace: %s" % (boot, rnd, col, e),
+                  file=sys.stderr)
+        os.remove(os.path.join(d, "trace.gz.b64"))
+        files["trace.txt"] = text
+        with open(os.path.join(d, "trace.txt"), "w") as out:
+            out.write(text)
     return found
 
 
