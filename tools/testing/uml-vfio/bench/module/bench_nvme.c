@@ -396,11 +396,11 @@ static int bench_reads(struct bench *b, unsigned int n, bool record)
 			b->marking = false;
 			return -ETIMEDOUT;
 		}
-		if (record)
+		if (record) {
 			b->irq_ns[i] = b->t_irq - t0;
-
-		if (record)
 			bench_mark(b, "bench_nvme: db poll %u %llu\n", i, ktime_get_ns());
+		}
+
 		t0 = bench_submit(b, qp, &c);
 		t1 = bench_poll(qp, t0);
 		if (!t1) {
