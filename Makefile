@@ -23,7 +23,7 @@ UML := $(OUT)/linux
 BUILD_DEPS := gcc make bc flex bison libelf-dev libssl-dev ccache git \
 	python3 perl xz-utils ca-certificates
 
-.PHONY: all deps fetch tree config build w1 patches check debug demo shell bench help clean distclean
+.PHONY: all deps fetch tree config build w1 patches check debug demo shell bench irqtrace help clean distclean
 .DEFAULT_GOAL := all
 
 all: build
@@ -37,6 +37,7 @@ help:
 	@echo "  make check       run the tests: static checks, local boots, the rig (TAP; N passed, N failed)"
 	@echo "  make debug       build the debug UML (KASAN, lockdep) in build/uml-debug, run the rig's tests with it"
 	@echo "  make bench       native vs our UML vs upstream's UML driver in the rig: build/bench/ (~25 min)"
+	@echo "  make irqtrace    where a device interrupt's time goes, ours vs upstream's, from L1's ftrace: build/irqtrace/"
 	@echo "  make patches     export the tree's changes as a git format-patch series in build/patches"
 	@echo "  make w1          rebuild our driver files with W=1"
 	@echo "  make deps        install missing build dependencies (apt-get)"
@@ -88,6 +89,9 @@ shell: build
 
 bench: build
 	@$(T)/bench/bench.sh
+
+irqtrace: build
+	@BENCH_MODE=irqtrace $(T)/bench/bench.sh
 
 clean:
 	rm -rf $(BUILD)

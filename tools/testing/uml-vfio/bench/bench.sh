@@ -11,10 +11,21 @@
 # Env: BENCH_BOOTS (3) BENCH_ROUNDS (3: runs of uml, uml_upstream and
 #      uml_eager per boot, paired) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (100)
 #      BENCH_TCP_SECS (8) BENCH_PROBES (7 timed binds per device and column)
+#      BENCH_IDLE_SECS (5: idle time of each full UML run, its CPU measured)
 #      UML_VFIO_CACHE (~/.cache/uml-vfio)
 #      BENCH_COLS=native,uml,... (default: all that apply)
+#      BENCH_V1, BENCH_V2, BENCH_V3: UML arguments of the columns uml_v1,
+#      uml_v2, uml_v3 (ours with them; comma-separated; only when named in
+#      BENCH_COLS); BENCH_TREE_V1 (..._V3): that column runs the UML built
+#      in another clone of this repository instead of ours (its build/uml
+#      and build/linux; e.g. a clone of main, for before and after)
+#      BENCH_MODE=irqtrace (make irqtrace): instead of the suite, only
+#      bench_nvme.ko's interrupt test with L1's tracing on, laid out step by
+#      step by irqtrace.py (defaults: 1 boot, 2 rounds, columns uml and
+#      uml_upstream, BENCH_CMDS=200 reads per mode)
 # Writes build/bench/{results.json,samples.json,table.txt,table.md,chart.png}
-# and the L1 console logs in build/bench/logs/. Reports; never judges.
+# and the L1 console logs in build/bench/logs/ (irqtrace: build/irqtrace/
+# {steps.txt,steps.md,steps.json}). Reports; never judges.
 set -euo pipefail
 
 B=$(cd "$(dirname "$0")" && pwd)
@@ -22,13 +33,29 @@ T=$(cd "$B/.." && pwd)
 TOP=$(cd "$T/../../.." && pwd)
 CACHE=${UML_VFIO_CACHE:-$HOME/.cache/uml-vfio}
 BC=$CACHE/bench
-OUT=$TOP/build/bench
-BOOTS=${BENCH_BOOTS:-3}
-ROUNDS=${BENCH_ROUNDS:-3}
+MODE=${BENCH_MODE:-bench}
+case $MODE in
+bench)
+	OUT=$TOP/build/bench
+	BOOTS=${BENCH_BOOTS:-3}
+	ROUNDS=${BENCH_ROUNDS:-3}
+	;;
+irqtrace)
+	OUT=$TOP/build/irqtrace
+	BOOTS=${BENCH_BOOTS:-1}
+	ROUNDS=${BENCH_ROUNDS:-2}
+	;;
+*)
+	echo "bench: ERROR: BENCH_MODE must be bench or irqtrace, not '$MODE'" >&2
+	exit 1
+	;;
+esac
+CMDS=${BENCH_CMDS:-200}
 RUNTIME=${BENCH_RUNTIME:-3}
 PINGS=${BENCH_PINGS:-100}
 TCP_SECS=${BENCH_TCP_SECS:-8}
 PROBES=${BENCH_PROBES:-7}
+IDLE_SECS=${BENCH_IDLE_SECS:-5}
 # devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0,
 # the e1000e at 00:08.0 and the edu at 00:0a.0; L1's e1000e driver is for
 # 00:09.0 only, its irqtest.ko for the edu at 00:0b.0 (the rig binds the
@@ -109,6 +136,24 @@ upstream() {
 	say "upstream: $bin (untouched tag base, same config fragment)"
 }
 
+# variant_trees: the UML of each BENCH_TREE_Vn (another clone's build) for
+# its column uml_vn, with its own module (the vermagic must match)
+variant_trees() {
+	local i tree var
+
+	for i in 1 2 3; do
+		var=BENCH_TREE_V$i
+		tree=${!var:-}
+		rm -rf "$BC/l1-extra/uml-v$i" "$BC/modules/v$i"
+		[ -n "$tree" ] || continue
+		[ -x "$tree/build/uml/linux" ] || die "$var: no $tree/build/uml/linux (run make there)"
+		mkdir -p "$BC/l1-extra/uml-v$i"
+		strip --strip-debug -o "$BC/l1-extra/uml-v$i/linux" "$tree/build/uml/linux"
+		build_module "$BC/modules/v$i" -C "$tree/build/linux" O="$tree/build/uml" ARCH=um
+		say "uml_v$i: $tree/build/uml/linux ($(uml_release "$BC/l1-extra/uml-v$i/linux"))"
+	done
+}
+
 # Debian's headers for L1's kernel (the pinned version, through the rig's
 # private apt setup: rig/fetch-l1.sh), unpacked into the cache (never
 # installed).
@@ -143,7 +188,7 @@ make_root() {
 	for lib in tsrun netbench probetime; do
 		gcc -static -O2 -Wall -o "$r/bench/bin/$lib" "$B/guest/$lib.c"
 	done
-	for lib in ours upstream; do
+	for lib in ours upstream v1 v2 v3; do
 		[ -f "$BC/modules/$lib/bench_nvme.ko" ] || continue
 		mkdir -p "$r/bench/modules/$lib"
 		cp "$BC/modules/$lib/bench_nvme.ko" "$BC/modules/$lib/irqtest.ko" \
@@ -176,7 +221,7 @@ run_boot() {
 	# mode pins all of a 4G UML there.
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra RIG_MEM=6G \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
-	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES" \
+	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.mode=$MODE bench.cmds=$CMDS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES bench.idle=$IDLE_SECS bench.v1=${BENCH_V1:-} bench.v2=${BENCH_V2:-} bench.v3=${BENCH_V3:-}" \
 	RIG_BOOT_PROGRESS=0 PROGRESS_FD=3 PROGRESS_PREFIX="bench: " \
 		setsid "$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" 3>&1 > /dev/null 2> "$log.err" &
 	pid=$!
@@ -228,6 +273,8 @@ main() {
 
 	check_count BENCH_BOOTS "$BOOTS"
 	check_count BENCH_ROUNDS "$ROUNDS"
+	check_count BENCH_CMDS "$CMDS"
+	check_count BENCH_IDLE_SECS "$IDLE_SECS"
 	# Round 1 runs every column (~8 min), each later round three UMLs
 	# (~3 min).
 	BOOT_TIMEOUT=$((1200 + 400 * ROUNDS))
@@ -239,7 +286,10 @@ main() {
 	say "building or reusing: upstream's UML, the bench_nvme modules, UML's root"
 	snapshot_ours
 	COLS=${BENCH_COLS:-native,uml,uml_upstream,uml_eager,uml_strict}
-	if [ -z "${BENCH_COLS:-}" ]; then
+	if [ "$MODE" = irqtrace ]; then
+		COLS=${BENCH_COLS:-uml,uml_upstream}
+	fi
+	if [ -z "${BENCH_COLS:-}" ] && [ "$MODE" = bench ]; then
 		if [ "$NOMMAP" -gt 0 ]; then
 			COLS=$COLS,uml_nommap
 		else
@@ -252,10 +302,14 @@ main() {
 	case ,$COLS, in
 	*,uml_upstream,*) upstream ;;
 	esac
+	variant_trees
 	l1_module
 	make_root
 	pairs=$(echo "$COLS" | tr , '\n' | grep -cxE 'uml|uml_upstream|uml_eager' || true)
 	RUNS_PER_BOOT=$(($(echo "$COLS" | tr , '\n' | wc -l) + pairs * (ROUNDS - 1)))
+	if [ "$MODE" = irqtrace ]; then
+		RUNS_PER_BOOT=$(($(echo "$COLS" | tr , '\n' | wc -l) * ROUNDS))
+	fi
 	say "columns $COLS; $BOOTS L1 boots, the column order rotating each boot; $ROUNDS round(s) of the paired columns (uml, uml_upstream, uml_eager) per boot"
 	for n in $(seq 1 "$BOOTS"); do
 		run_boot "$n" && continue
@@ -267,6 +321,13 @@ main() {
 		fi
 		failed=$((failed + 1))
 	done
+	if [ "$MODE" = irqtrace ]; then
+		python3 "$B/irqtrace.py" "$OUT" "$OUT"/logs/l1-boot*.log | tee "$OUT/summary.txt"
+		say "wrote $OUT/steps.txt, steps.md, steps.json (raw files in $OUT/raw)"
+		say "wall time $(elapsed) for $BOOTS boots of $ROUNDS round(s); $failed failed"
+		[ "$failed" -eq 0 ]
+		return
+	fi
 	python3 "$B/report.py" "$OUT" "$OUT"/logs/l1-boot*.log | tee "$OUT/summary.txt"
 	for n in $(seq 1 "$BOOTS"); do
 		lost_runs "$n"

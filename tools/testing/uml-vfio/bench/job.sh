@@ -6,13 +6,22 @@
 # devices.sh. Kernel command line (RIG_APPEND):
 #   bench.boot=N             which boot this is; the column order rotates
 #   bench.cols=a,b,...       native, uml, uml_upstream, uml_eager,
-#                            uml_strict, uml_nommap, uml_nodirect
-#   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N
+#                            uml_strict, uml_nommap, uml_nodirect, uml_v1,
+#                            uml_v2, uml_v3
+#   bench.v1=ARG,ARG...      UML arguments of column uml_v1, commas for
+#                            spaces (bench.v2, bench.v3 likewise); its UML
+#                            is /rig/uml-v1/linux if there, else ours
+#   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N bench.idle=S
 #   bench.rounds=N           N-1 more 256M runs of uml, uml_upstream and
 #                            uml_eager after the first round, in rotating
 #                            order, so that the report can pair them (runs
 #                            next to each other in time share the host's
 #                            load)
+#   bench.mode=irqtrace      instead of the suite, one UML run per column
+#                            and round with L1's tracing on around the
+#                            module's timed reads (make irqtrace; uml and
+#                            uml_upstream only)
+#   bench.cmds=N             reads per mode of the module in irqtrace mode
 # Every column's raw output is printed between BENCH-FILE-BEGIN/END lines;
 # BENCH-PROGRESS lines say what runs. Ends with RIG-RESULT (status=pass
 # when every column ran; no timing is judged here).
@@ -22,6 +31,7 @@ OUT=/uml-root/results
 L1_NVME=0000:00:04.0
 L1_NIC=0000:00:07.0
 L1_E1000E=0000:00:09.0
+TRACE=/sys/kernel/tracing
 FIO_LIBS=/uml-root/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu:/uml-root/usr/lib/x86_64-linux-gnu/ceph
 
 progress() {
@@ -114,7 +124,7 @@ uml_run() {
 		mem="$mem" root=/dev/root rootfstype=hostfs hostfs=/uml-root rw init=/init \
 		uml_dir=/dev/shm/uml con=null con0=null,fd:1 loglevel=4 \
 		bench.task="$task" bench.col="$col" bench.kmod="$kmod" bench.nodev=$nodev \
-		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" bench.probes="$BENCH_PROBES" \
+		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" bench.probes="$BENCH_PROBES" bench.idle="$BENCH_IDLE" \
 		$devs "$@" < /dev/null > "$OUT/$col/$name.log" 2>&1
 	echo "exit=$?" >> "$OUT/$col/$name.log"
 }
@@ -131,7 +141,7 @@ col_uml() {
 	uml_run "$col" "$bin" "$kmod" uml-256m 256M 1 full "$@"
 	[ "$ROUND" = 1 ] || return 0
 	case $col in
-	uml_nommap | uml_nodirect) return ;;
+	uml_nommap | uml_nodirect | uml_v[123]) return ;;
 	esac
 	uml_run "$col" "$bin" "$kmod" uml-1g 1G 1 ready "$@"
 	case $col in
@@ -173,9 +183,88 @@ rotate() {
 	echo "$@"
 }
 
+# trace_event SYSTEM/EVENT FILTER: record EVENT where FILTER holds
+trace_event() {
+	echo "$2" > "$TRACE/events/$1/filter" &&
+		echo 1 > "$TRACE/events/$1/enable"
+}
+
+# irqtrace_setup: L1's tracing off and empty, with the events an interrupt
+# takes on its way to UML's handler (see irqtrace.py). Every thread of a
+# UML is called "linux". bench_nvme.ko turns tracing on around its timed
+# reads and marks each one in the trace.
+irqtrace_setup() {
+	[ -d "$TRACE/events" ] || mount -t tracefs nodev "$TRACE" || return 1
+	echo 0 > "$TRACE/tracing_on"
+	echo > "$TRACE/set_event"
+	echo mono > "$TRACE/trace_clock"
+	echo 8192 > "$TRACE/buffer_size_kb"
+	echo 1 > "$TRACE/options/record-tgid"
+	echo > "$TRACE/trace"
+	trace_event irq/irq_handler_entry 'name ~ "vfio*"' &&
+	trace_event sched/sched_waking 'comm == "linux"' &&
+	trace_event sched/sched_wakeup 'comm == "linux"' &&
+	trace_event sched/sched_switch 'prev_comm == "linux" || next_comm == "linux"' &&
+	trace_event raw_syscalls/sys_enter 'comm == "linux"' &&
+	trace_event raw_syscalls/sys_exit 'comm == "linux"' &&
+	trace_event signal/signal_generate 'sig == 29' &&
+	trace_event signal/signal_deliver 'sig == 29'
+}
+
+# variant_args COL: the UML arguments of column uml_vN, one a line
+variant_args() {
+	cmdline_opt "bench.${1#uml_}" "" | tr , '\n'
+}
+
+# variant_bin COL / variant_kmod COL: column uml_vN's UML and module set:
+# another build's (bench.sh's BENCH_TREE_VN) if given, else ours
+variant_bin() {
+	if [ -x "/rig/uml-${1#uml_}/linux" ]; then
+		echo "/rig/uml-${1#uml_}/linux"
+	else
+		echo /uml/linux
+	fi
+}
+
+variant_kmod() {
+	if [ -x "/rig/uml-${1#uml_}/linux" ]; then
+		echo "${1#uml_}"
+	else
+		echo ours
+	fi
+}
+
+# col_irqtrace COL BIN KMOD [UML ARGS...]: one UML run tracing the module's
+# reads; the trace goes out gzip'd, in base64
+col_irqtrace() {
+	local o=$OUT/$1 col=$1 bin=$2 kmod=$3
+
+	mkdir -p "$o"
+	if ! irqtrace_setup; then
+		echo "BENCH-ERROR: L1 cannot trace (tracefs)"
+		return 1
+	fi
+	shift 3
+	uml_run "$col" "$bin" "$kmod" irqtrace 256M 1 irqtrace bench.cmds="$BENCH_CMDS" "$@"
+	echo 0 > "$TRACE/tracing_on"
+	gzip -c "$TRACE/trace" | base64 > "$o/trace.gz.b64"
+	echo > "$TRACE/trace"
+}
+
 # run_col COL: one column's runs, then its raw files
+# shellcheck disable=SC2046 # variant_args: one argument a line
 run_col() {
 	rm -rf "${OUT:?}/$1"
+	if [ "$MODE" = irqtrace ]; then
+		case $1 in
+		uml) col_irqtrace uml /uml/linux ours ;;
+		uml_upstream) col_irqtrace uml_upstream /rig/uml-upstream/linux upstream ;;
+		uml_v[123]) col_irqtrace "$1" "$(variant_bin "$1")" "$(variant_kmod "$1")" $(variant_args "$1") ;;
+		*) echo "BENCH-ERROR: column $1 has no irqtrace mode"; return 1 ;;
+		esac
+		dump_col "$1"
+		return
+	fi
 	case $1 in
 	native) col_native ;;
 	uml) col_uml uml /uml/linux ours ;;
@@ -184,6 +273,7 @@ run_col() {
 	uml_nodirect) col_uml uml_nodirect /uml/linux ours vfio_uml.direct=0 ;;
 	uml_eager) col_uml uml_eager /uml/linux ours vfio_uml.dma=eager ;;
 	uml_strict) col_uml uml_strict /uml/linux ours vfio_uml.dma=strict ;;
+	uml_v[123]) col_uml "$1" "$(variant_bin "$1")" "$(variant_kmod "$1")" $(variant_args "$1") ;;
 	*) echo "BENCH-ERROR: unknown column $1"; return 1 ;;
 	esac
 	dump_col "$1"
@@ -193,12 +283,15 @@ bench_main() {
 	local c cols pair="" rounds faults ran=0 want=0
 
 	BOOT=$(cmdline_opt bench.boot 1)
+	MODE=$(cmdline_opt bench.mode bench)
+	BENCH_CMDS=$(cmdline_opt bench.cmds 200)
 	ROUND=1
 	rounds=$(cmdline_opt bench.rounds 1)
 	BENCH_RUNTIME=$(cmdline_opt bench.runtime 3)
 	BENCH_PINGS=$(cmdline_opt bench.pings 100)
 	BENCH_TCP_SECS=$(cmdline_opt bench.tcp 8)
 	BENCH_PROBES=$(cmdline_opt bench.probes 7)
+	BENCH_IDLE=$(cmdline_opt bench.idle 5)
 	# shellcheck source=guest/suite.sh
 	. "$BENCH_HOME/suite.sh"
 	bench_setup
@@ -214,12 +307,13 @@ bench_main() {
 			want=$((want + 1))
 			run_col "$c" && ran=$((ran + 1))
 		done
-		if [ "$ROUND" -ge "$rounds" ] || [ -z "$pair" ]; then
+		if [ "$ROUND" -ge "$rounds" ] || { [ -z "$pair" ] && [ "$MODE" != irqtrace ]; }; then
 			break
 		fi
 		ROUND=$((ROUND + 1))
-		# Later rounds: only the paired columns, their order rotating.
-		cols=$pair
+		# Later rounds: only the paired columns, their order rotating
+		# (irqtrace: every column again).
+		[ "$MODE" = irqtrace ] || cols=$pair
 	done
 	progress "step=done"
 	dmesg | grep -iE 'DMAR|vfio' | sed 's/^/RIG-DMESG: /'

@@ -29,7 +29,7 @@ import statistics
 import sys
 
 COLUMNS = ["native", "uml", "uml_upstream", "uml_eager", "uml_strict", "uml_nommap",
-           "uml_nodirect"]
+           "uml_nodirect", "uml_v1", "uml_v2", "uml_v3"]
 
 # Columns ours (uml) is compared with run by run: (column, short name).
 PAIRS = [("uml_upstream", "upstream"), ("uml_eager", "eager")]
@@ -69,6 +69,7 @@ METRICS = [
     ("boot_to_ready_s_nodev_4g", "s", "lower", "boot no dev 4G"),
     ("net_ping_p50_us", "us", "lower", "ping p50"),
     ("net_tcp_mbps", "Mbit/s", "higher", "TCP Mbit/s"),
+    ("idle_cpu_pct", "%", "lower", "idle CPU"),
 ]
 
 IRQ_LINE = re.compile(r"^dev=(\w+) kind=(\w+) ret=0 .*\brt_n=([1-9]\d*) rt_p50_ns=(\d+)", re.M)
@@ -191,6 +192,9 @@ def parse_col(files, res=None):
         r = re.search(r"^BENCH-READY-AT: secs=([\d.]+)", log, re.M)
         if r and re.search(r"^BENCH-READY\s*$", log, re.M):
             m[key] = float(r.group(1))
+    r = re.search(r"^BENCH-IDLE: cpu_ms=([\d.]+) wall_ms=([\d.]+)", files.get("uml-256m.log", ""), re.M)
+    if r and float(r.group(2)) > 0:
+        m["idle_cpu_pct"] = 100.0 * float(r.group(1)) / float(r.group(2))
     return {k: v for k, v in m.items() if v is not None}
 
 

@@ -205,6 +205,46 @@ TEST(ahci_over_msi)
 	check_msi_disks(_metadata, "ahci", "ahci", 1);
 }
 
+/*
+ * One read at a time, each completed by one MSI-X interrupt: the count of
+ * the controller's vectors grows by exactly the number of reads. A lost
+ * interrupt stalls a read until nvme's timeout (and shows as fewer); one
+ * delivered twice shows as more.
+ */
+TEST(nvme_one_interrupt_per_read)
+{
+	unsigned long long before, after;
+	struct blk devs[MAX_BLK];
+	char ctrl[32], path[64];
+	const int reads = 400;
+	void *buf;
+	int fd, i, n, len;
+
+	n = find_kind("nvme", devs, MAX_BLK);
+	if (!n)
+		SKIP(return, "no nvme namespace");
+
+	len = strrchr(devs[0].name, 'n') - devs[0].name;
+	snprintf(ctrl, sizeof(ctrl), "%.*sq", len, devs[0].name);
+	snprintf(path, sizeof(path), "/dev/%s", devs[0].name);
+	fd = open(path, O_RDONLY | O_DIRECT);
+	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
+	ASSERT_EQ(0, posix_memalign(&buf, 4096, 4096));
+
+	before = irq_count(ctrl);
+	for (i = 0; i < reads; i++) {
+		if (pread(fd, buf, 4096, (off_t)(i % 256) * 4096) != 4096)
+			break;
+	}
+	after = irq_count(ctrl);
+	close(fd);
+	free(buf);
+	ASSERT_EQ(reads, i) TH_LOG("%s: read %d failed: %s", path, i, strerror(errno));
+	TH_LOG("%s: %d reads, %llu -> %llu interrupts of %s*", path, reads,
+	       before, after, ctrl);
+	EXPECT_EQ((unsigned long long)reads, after - before);
+}
+
 /* All nvme namespaces at once: several groups in one container. */
 TEST(nvme_concurrent_io)
 {

@@ -61,6 +61,7 @@ main() {
 		return
 	fi
 	rm -rf "$repo"
+	need_space "$cache" 2800 "the base repository ($repo, ~2.4 GiB)"
 	log "creating $repo from $pkg $ver (one-time, takes a few minutes)"
 	git init -q -b base "$repo"
 	cd "$repo"

@@ -77,6 +77,13 @@ new_objects() {
 	find "$out" -name '*.o' -newer "$out/.uml-vfio-build-start" | wc -l
 }
 
+# A first build writes ~1.2 GiB of objects, ccache as much again; a
+# rebuild of a few files far less.
+if [ -f "$out/vmlinux" ]; then
+	need_space "$out" 512 "building UML"
+else
+	need_space "$out" 3072 "a full build of UML ($out)"
+fi
 mkdir -p "$out"
 touch "$out/.uml-vfio-build-start"
 STEP="configuring $out"

@@ -126,6 +126,8 @@ main() {
 		cat "$cache/base-dir"
 		return
 	fi
+	# The .deb (~150 MiB), then the tree it holds (~1.8 GiB).
+	need_space "$cache" 2200 "fetching the base tree"
 	setup_apt
 	step "choosing linux-source (pinned: linux-source-7.3=$pin)"
 	choice=$(pick)

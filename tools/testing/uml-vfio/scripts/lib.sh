@@ -21,6 +21,18 @@ log() { echo "$TAG: $*" >&2; }
 warn() { echo "$TAG: WARNING: $*" >&2; note "WARNING: $*"; }
 die() { echo "$TAG: ERROR: $*" >&2; exit 1; }
 
+# need_space DIR MIB WHAT: stop with one line unless the file system that
+# will hold DIR (DIR or its nearest existing parent) has MIB MiB free, so
+# that a full disk is named before a long step, not by a tool deep in it.
+need_space() {
+	local dir=$1 need=$2 what=$3 have
+
+	while [ ! -d "$dir" ]; do dir=$(dirname "$dir"); done
+	have=$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')
+	[ "$have" -ge "$need" ] && return 0
+	die "$what needs ~$(((need + 1023) / 1024)) GiB free in $dir, only $have MiB left: free some space there"
+}
+
 # note LINE: LINE on PROGRESS_FD, if it is set (and open).
 note() {
 	[ -n "${PROGRESS_FD:-}" ] || return 0

@@ -42,6 +42,7 @@ stamp() {
 clone_tree() {
 	local files
 
+	need_space "$(dirname "$tree")" 2200 "the source tree ($tree, ~1.8 GiB)"
 	step "cloning $base into $tree"
 	git clone -q --shared --no-checkout "$base" "$tree"
 	files=$(git -C "$tree" ls-tree -r --name-only refs/tags/stripped | wc -l)

@@ -16,6 +16,7 @@ make_root() {
 /bin/busybox mount -t sysfs sysfs /sys
 echo "UML-INIT-OK"
 /bin/busybox ls /sys/bus/pci/devices | /bin/busybox sed 's/^/UML-PCI: /'
+/bin/busybox sed 's/^/UML-IDLE-POLL-US: /' /sys/module/kernel/parameters/idle_poll_us
 /bin/busybox poweroff -f
 INIT
 }
@@ -82,7 +83,9 @@ done
 absent=0000:fe:1f.7
 
 make_root
-check no-param 0 -- 
+check no-param 0 "^UML-IDLE-POLL-US: 0[^0-9]*$" -- 
+# Idle polling (series patch 0021) on: boots and powers off as well.
+check idle-poll 0 "^UML-IDLE-POLL-US: 200[^0-9]*$" -- idle_poll_us=200
 check missing-dev 1 "^vfio_uml: $absent: no such PCI device on the host$" \
 	-- vfio_uml.device=$absent
 if [ -n "$host_dev" ]; then

@@ -2,12 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=dash
 # /init of UML's root (hostfs) in the benchmark. Kernel command line:
-#   bench.task=ready|full   ready: print BENCH-READY once the nvme block
+#   bench.task=ready|full|irqtrace
+#                           ready: print BENCH-READY once the nvme block
 #                           device exists (at once with bench.nodev=1),
-#                           then power off; full: then run the suite
+#                           then power off; full: then run the suite;
+#                           irqtrace: then only the module, marking its
+#                           reads in L1's trace (bench.cmds=N reads)
 #   bench.col=NAME          results go to /results/NAME (L1's /uml-root)
 #   bench.kmod=NAME         bench_nvme.ko and irqtest.ko from /bench/modules/NAME/
 #   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N
+#   bench.idle=S            full, irqtrace: first S seconds (5) idle with the
+#                           devices bound, between BENCH-IDLE-BEGIN and -END
+#                           lines (tsrun in L1 measures the CPU UML uses)
 
 # /proc first: Debian's busybox finds its applets through /proc/self/exe.
 /bin/busybox mount -t proc proc /proc
@@ -83,6 +89,21 @@ net_up() {
 	return 1
 }
 
+# idle_window: bench.idle seconds with nothing to do, between the lines
+# BENCH-IDLE-BEGIN and -END, for tsrun in L1 to measure UML's CPU use.
+# The sleeper is started before the window opens, so that starting a
+# process is not in it.
+idle_window() {
+	local s
+
+	s=$(opt bench.idle 5)
+	sleep $((s + 1)) &
+	sleep 1
+	echo "BENCH-IDLE-BEGIN"
+	wait
+	echo "BENCH-IDLE-END"
+}
+
 full() {
 	local out b
 
@@ -102,6 +123,8 @@ full() {
 	. /bench/suite.sh
 	mkdir -p "$out"
 	grep -c '^processor' /proc/cpuinfo > "$out/cpus.txt"
+	echo "BENCH-STEP: idle"
+	idle_window
 	echo "BENCH-STEP: fio"
 	suite_io /dev/nvme0n1 "$out"
 	echo "BENCH-STEP: net"
@@ -122,7 +145,24 @@ full() {
 	} > "$out/uml-diag.txt" 2>&1
 }
 
+# Idle, then the module alone, its timed reads marked in L1's trace (make
+# irqtrace).
+irqtrace() {
+	local out
+
+	out=/results/$(opt bench.col uml)
+	# shellcheck source=suite.sh
+	. /bench/suite.sh
+	mkdir -p "$out"
+	idle_window
+	suite_mmio "$(nvme_bdf)" "/bench/modules/$(opt bench.kmod ours)/bench_nvme.ko" "$out" \
+		trace=/sys/kernel/tracing cmds="$(opt bench.cmds 200)"
+}
+
 wait_ready
-[ "$(opt bench.task ready)" = full ] && full
+case $(opt bench.task ready) in
+full) full ;;
+irqtrace) irqtrace ;;
+esac
 echo "BENCH-UML-DONE"
 poweroff -f

@@ -119,18 +119,19 @@ suite_irq() {
 	return 0
 }
 
-# suite_mmio BDF MODULE OUT: unbind the nvme, then bench_nvme.ko on it
-# (mod.txt). It runs last on the nvme: bench_nvme.ko is no driver, and the
-# MSI data its vectors leave on the device (devres, released only when a
-# driver unbinds) makes every later probe fail ("Resources present before
-# probing").
+# suite_mmio BDF MODULE OUT [PARAM...]: unbind the nvme, then bench_nvme.ko
+# on it (mod.txt). It runs last on the nvme: bench_nvme.ko is no driver,
+# and the MSI data its vectors leave on the device (devres, released only
+# when a driver unbinds) makes every later probe fail ("Resources present
+# before probing").
 suite_mmio() {
-	local d=/sys/bus/pci/devices/$1
+	local bdf=$1 mod=$2 out=$3 d=/sys/bus/pci/devices/$1
 
-	[ -e "$d/driver" ] && echo "$1" > "$d/driver/unbind"
-	insmod "$2" bdf="$1" > "$3/mod.err" 2>&1
-	echo "exit=$?" >> "$3/mod.err"
-	dmesg | grep 'bench_nvme: ' | tail -n 1 > "$3/mod.txt"
+	shift 3
+	[ -e "$d/driver" ] && echo "$bdf" > "$d/driver/unbind"
+	insmod "$mod" bdf="$bdf" "$@" > "$out/mod.err" 2>&1
+	echo "exit=$?" >> "$out/mod.err"
+	dmesg | grep 'bench_nvme: ' | tail -n 1 > "$out/mod.txt"
 	rmmod bench_nvme 2>/dev/null
 	return 0
 }

@@ -22,6 +22,14 @@
  * the difference of their medians is the cost of getting the device's
  * interrupt to the handler. The module prints one line, leaves the
  * controller disabled and does nothing more until rmmod.
+ *
+ * In UML, trace=DIR (the host's tracefs, e.g. /sys/kernel/tracing) has
+ * the timed reads run with the host's tracing on, each marked in the
+ * host's trace (trace_marker): "bench_nvme: db irq|poll N T0" just before
+ * the doorbell write at UML time T0 (ns), "bench_nvme: handler N DT" in
+ * the handler once it has taken its time (DT after T0), "bench_nvme: done
+ * poll N DT" when a polled read is seen complete. bench/irqtrace.py lays
+ * the host's events between them out step by step.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,6 +45,9 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#ifdef CONFIG_UML
+#include <os.h>
+#endif
 
 #define BENCH_QD	16
 #define BENCH_REPS	21
@@ -53,6 +64,10 @@ MODULE_PARM_DESC(mmio_loops, "MMIO reads (and writes) to time");
 static unsigned int cmds = 300;
 module_param(cmds, uint, 0444);
 MODULE_PARM_DESC(cmds, "reads to time per mode (interrupt, polled)");
+
+static char *trace;
+module_param(trace, charp, 0444);
+MODULE_PARM_DESC(trace, "UML only: the host's tracefs; mark the timed reads in its trace");
 
 /* One submission/completion queue pair; qid 0 is the admin queue. */
 struct bench_queue {
@@ -80,6 +95,11 @@ struct bench {
 	dma_addr_t buf_dma;
 	struct completion done;
 	u64 t_irq;
+	u64 t0;			/* of the last doorbell write */
+	unsigned int seq;
+	bool marking;		/* the timed reads run: mark them (trace=) */
+	int trace_on;		/* host fds of tracing_on and trace_marker, or -1 */
+	int trace_marker;
 	u64 *irq_ns;
 	u64 *poll_ns;
 };
@@ -96,6 +116,56 @@ static u64 bench_pct(u64 *v, unsigned int n, unsigned int pct)
 {
 	sort(v, n, sizeof(*v), bench_cmp_u64, NULL);
 	return v[min(n - 1, n * pct / 100)];
+}
+
+#ifdef CONFIG_UML
+/* Opens the host's tracefs file @name; returns its fd or a negative errno. */
+static int bench_trace_open(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", trace, name);
+	return os_open_file(path, of_write(OPENFLAGS()), 0);
+}
+
+static void bench_trace_write(int fd, const char *s)
+{
+	if (fd >= 0)
+		os_write_file(fd, s, strlen(s));
+}
+
+static void bench_trace_close(int fd)
+{
+	if (fd >= 0)
+		os_close_file(fd);
+}
+#else
+static int bench_trace_open(const char *name)
+{
+	return -EOPNOTSUPP;
+}
+
+static void bench_trace_write(int fd, const char *s)
+{
+}
+
+static void bench_trace_close(int fd)
+{
+}
+#endif
+
+/* A line in the host's trace (trace=), at most 64 bytes. */
+static __printf(2, 3) void bench_mark(struct bench *b, const char *fmt, ...)
+{
+	char line[64];
+	va_list ap;
+
+	if (b->trace_marker < 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	bench_trace_write(b->trace_marker, line);
 }
 
 /* Median over BENCH_REPS batches of the mean time of one access, in ns. */
@@ -198,6 +268,7 @@ static u64 bench_submit(struct bench *b, struct bench_queue *q, struct nvme_comm
 	/* The entry must be in memory before the device sees the doorbell. */
 	wmb();
 	t0 = ktime_get_ns();
+	b->t0 = t0;
 	iowrite32(q->sq_tail, q->sq_db);
 	return t0;
 }
@@ -250,6 +321,8 @@ static irqreturn_t bench_irq(int irq, void *data)
 		return IRQ_NONE;
 	dma_rmb();
 	b->t_irq = now;
+	if (b->marking)
+		bench_mark(b, "bench_nvme: handler %u %llu\n", b->seq, now - b->t0);
 	bench_cqe_consume(q);
 	complete(&b->done);
 	return IRQ_HANDLED;
@@ -311,15 +384,22 @@ static int bench_reads(struct bench *b, unsigned int n, bool record)
 	c.rw.nsid = cpu_to_le32(1);
 	c.rw.dptr.prp1 = cpu_to_le64(b->buf_dma);
 	c.rw.length = 0;	/* one block */
+	b->marking = record;
 	for (i = 0; i < n; i++) {
+		b->seq = i;
 		reinit_completion(&b->done);
+		if (record)
+			bench_mark(b, "bench_nvme: db irq %u %llu\n", i, ktime_get_ns());
 		t0 = bench_submit(b, qi, &c);
 		if (!wait_for_completion_timeout(&b->done, 2 * HZ)) {
 			pr_err("%s: no interrupt for read %u\n", bdf, i);
+			b->marking = false;
 			return -ETIMEDOUT;
 		}
-		if (record)
+		if (record) {
 			b->irq_ns[i] = b->t_irq - t0;
+			bench_mark(b, "bench_nvme: db poll %u %llu\n", i, ktime_get_ns());
+		}
 
 		t0 = bench_submit(b, qp, &c);
 		t1 = bench_poll(qp, t0);
@@ -327,6 +407,8 @@ static int bench_reads(struct bench *b, unsigned int n, bool record)
 			pr_err("%s: no completion for read %u\n", bdf, i);
 			return -ETIMEDOUT;
 		}
+		if (record)
+			bench_mark(b, "bench_nvme: done poll %u %llu\n", i, t1 - t0);
 		status = bench_cqe_consume(qp);
 		if (status) {
 			pr_err("%s: read failed: 0x%x\n", bdf, status);
@@ -374,8 +456,12 @@ static int bench_queues(struct bench *b, u64 *res)
 	/* Warm up, then time. */
 	if (!ret)
 		ret = bench_reads(b, min(cmds, 10U), false);
-	if (!ret)
+	if (!ret) {
+		bench_trace_write(b->trace_on, "1");
 		ret = bench_reads(b, cmds, true);
+		b->marking = false;
+		bench_trace_write(b->trace_on, "0");
+	}
 	if (!ret) {
 		res[0] = bench_pct(b->irq_ns, cmds, 50);
 		res[1] = bench_pct(b->irq_ns, cmds, 99);
@@ -439,6 +525,18 @@ static int __init bench_init(void)
 	if (!b)
 		return -ENOMEM;
 	init_completion(&b->done);
+	b->trace_on = -1;
+	b->trace_marker = -1;
+	if (trace) {
+		b->trace_on = bench_trace_open("tracing_on");
+		b->trace_marker = bench_trace_open("trace_marker");
+		if (b->trace_on < 0 || b->trace_marker < 0) {
+			pr_err("trace=%s: cannot open its tracing_on and trace_marker: %d %d\n",
+			       trace, b->trace_on, b->trace_marker);
+			ret = b->trace_on < 0 ? b->trace_on : b->trace_marker;
+			goto out;
+		}
+	}
 	b->irq_ns = kcalloc(cmds, sizeof(*b->irq_ns), GFP_KERNEL);
 	b->poll_ns = kcalloc(cmds, sizeof(*b->poll_ns), GFP_KERNEL);
 	b->pdev = bench_find();
@@ -470,6 +568,8 @@ disable:
 put:
 	pci_dev_put(b->pdev);
 out:
+	bench_trace_close(b->trace_marker);
+	bench_trace_close(b->trace_on);
 	kfree(b->poll_ns);
 	kfree(b->irq_ns);
 	kfree(b);
