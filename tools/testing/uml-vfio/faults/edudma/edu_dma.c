@@ -50,25 +50,30 @@ static int edu_copy(void __iomem *bar, u64 src, u64 dst, u32 cmd)
 	return -ETIMEDOUT;
 }
 
-/* A page whose physical address is above the mask (mem= must be larger). */
+/**
+ * high_page() - allocate a page whose physical address is above the mask
+ *
+ * The allocator may hand out every free page below the mask first, so the
+ * pages below it are held until one above it comes (at most all of them:
+ * 256 MiB), then given back.
+ *
+ * Return: the page, or NULL when UML has no free page above the mask.
+ */
 static struct page *high_page(void)
 {
-	struct page *page, *tries[64];
-	int i, n = 0;
+	struct page *page, *pos, *tmp;
+	unsigned long n;
+	LIST_HEAD(low);
 
-	for (;;) {
-		page = alloc_page(GFP_KERNEL);
+	for (n = 0; n <= BIT(EDU_MASK_BITS - PAGE_SHIFT); n++) {
+		page = alloc_page(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
 		if (!page || page_to_phys(page) >= BIT_ULL(EDU_MASK_BITS))
 			break;
-		if (n == ARRAY_SIZE(tries)) {
-			__free_page(page);
-			page = NULL;
-			break;
-		}
-		tries[n++] = page;
+		list_add(&page->lru, &low);
+		page = NULL;
 	}
-	for (i = 0; i < n; i++)
-		__free_page(tries[i]);
+	list_for_each_entry_safe(pos, tmp, &low, lru)
+		__free_page(pos);
 	return page;
 }
 
