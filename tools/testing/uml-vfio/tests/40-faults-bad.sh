@@ -146,7 +146,7 @@ check_edu() {
 		fail "$name" "edu was not passed through: $(grep -m1 "^${A}$EDU" <<<"$out" || echo 'no vfio_uml line')" "$FLOG"
 	elif ! case_check m-edu; then
 		fail "$name" "$WHY" "$FLOG"
-	elif grep -q '^EDU-DMA: a page copied .*: identical$' <<<"$out" &&
+	elif grep -q '^EDU-DMA: [0-9]* bytes copied .*: identical$' <<<"$out" &&
 	     grep -q '^FAULT-EDU-INSMOD: rc=0' <<<"$out"; then
 		pass "$name: $(grep -m1 '^EDU-DMA: src phys' <<<"$out" | cut -c10-)"
 	else
