@@ -122,7 +122,7 @@ uml_run() {
 	# shellcheck disable=SC2086 # devs is a list of arguments
 	TMPDIR=/dev/shm "$BENCH_HOME/bin/tsrun" BENCH-READY timeout -s KILL 600 "$bin" \
 		mem="$mem" root=/dev/root rootfstype=hostfs hostfs=/uml-root rw init=/init \
-		uml_dir=/dev/shm/uml con=null con0=null,fd:1 loglevel=4 \
+		uml_dir=/dev/shm/uml con=null con0=null,fd:1 loglevel=4 printk.time=1 \
 		bench.task="$task" bench.col="$col" bench.kmod="$kmod" bench.nodev=$nodev \
 		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" bench.probes="$BENCH_PROBES" bench.idle="$BENCH_IDLE" \
 		$devs "$@" < /dev/null > "$OUT/$col/$name.log" 2>&1
