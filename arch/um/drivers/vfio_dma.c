@@ -610,7 +610,8 @@ int uml_vfio_dma_map_memory(const char *dev)
 	spin_lock_init(&uml_vfio_dma.quarantine_lock);
 	memset(uml_vfio_dma.quarantine, 0, sizeof(uml_vfio_dma.quarantine));
 	uml_vfio_dma.quarantine_next = 0;
-	xa_init(&uml_vfio_dma.own);
+	/* Buffers are mapped and unmapped in interrupt context too. */
+	xa_init_flags(&uml_vfio_dma.own, XA_FLAGS_LOCK_IRQ);
 	atomic_long_set(&uml_vfio_dma.mapped, 0);
 
 	if (uml_vfio_dma_mode == UML_VFIO_DMA_EAGER) {
@@ -773,7 +774,7 @@ static dma_addr_t uml_vfio_own_map(const char *dev, phys_addr_t phys,
 				   u64 mask)
 {
 	size_t offset = offset_in_page(phys);
-	unsigned long pages = PFN_UP(offset + size), pfn;
+	unsigned long pages = PFN_UP(offset + size), pfn, flags;
 	int err;
 
 	pfn = uml_vfio_iova_alloc(pages, mask, false);
@@ -787,8 +788,10 @@ static dma_addr_t uml_vfio_own_map(const char *dev, phys_addr_t phys,
 				    PFN_PHYS(pfn), PFN_PHYS(pages),
 				    uml_vfio_dma_access(dir));
 	if (!err && uml_vfio_dma_mode != UML_VFIO_DMA_STRICT) {
-		err = xa_err(xa_store(&uml_vfio_dma.own, pfn,
-				      xa_mk_value(pages), GFP_ATOMIC));
+		xa_lock_irqsave(&uml_vfio_dma.own, flags);
+		err = xa_err(__xa_store(&uml_vfio_dma.own, pfn,
+					xa_mk_value(pages), GFP_ATOMIC));
+		xa_unlock_irqrestore(&uml_vfio_dma.own, flags);
 		if (err)
 			uml_vfio_user_dma_unmap(uml_vfio_container.fd,
 						PFN_PHYS(pfn), PFN_PHYS(pages));
@@ -869,7 +872,7 @@ static void uml_vfio_iova_quarantine(unsigned long pfn, unsigned long pages)
 static void uml_vfio_dma_unmap(struct device *dev, dma_addr_t addr,
 			       size_t size)
 {
-	unsigned long pfn = PFN_DOWN(addr), pages;
+	unsigned long pfn = PFN_DOWN(addr), pages, flags;
 	void *own;
 	int err;
 
@@ -878,7 +881,9 @@ static void uml_vfio_dma_unmap(struct device *dev, dma_addr_t addr,
 		/* Chunks stay mapped; most buffers have no mapping of their own. */
 		if (likely(xa_empty(&uml_vfio_dma.own)))
 			return;
-		own = xa_erase(&uml_vfio_dma.own, pfn);
+		xa_lock_irqsave(&uml_vfio_dma.own, flags);
+		own = __xa_erase(&uml_vfio_dma.own, pfn);
+		xa_unlock_irqrestore(&uml_vfio_dma.own, flags);
 		if (!own)
 			return;
 		pages = xa_to_value(own);
