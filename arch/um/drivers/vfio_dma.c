@@ -638,9 +638,11 @@ put_cache:
 }
 
 /*
- * An IOVA block of @pages pages at or below @mask, and below 4 GiB if it
- * can be: as with dma-iommu, 32-bit addresses first, since some devices
- * handle them faster and masks narrower than 64 bits are common.
+ * An IOVA block of @pages pages at or below @mask. A buffer's own mapping
+ * (!@cached) goes below 4 GiB if it can, as with dma-iommu, since some
+ * devices handle such addresses faster. Chunk runs (@cached) stay mapped
+ * until the last device goes: for a wide mask they go as high as they
+ * can, so that they never use up the IOVAs a narrow mask needs.
  */
 static unsigned long uml_vfio_iova_alloc(unsigned long pages, u64 mask,
 					 bool cached)
@@ -658,11 +660,7 @@ static unsigned long uml_vfio_iova_alloc(unsigned long pages, u64 mask,
 					      limit, true);
 	}
 
-	iova = NULL;
-	if (limit > sac)
-		iova = alloc_iova(&uml_vfio_dma.iovad, pages, sac, true);
-	if (!iova)
-		iova = alloc_iova(&uml_vfio_dma.iovad, pages, limit, true);
+	iova = alloc_iova(&uml_vfio_dma.iovad, pages, limit, true);
 	return iova ? iova->pfn_lo : 0;
 }
 
