@@ -199,7 +199,7 @@ for c in life setupreq slowrel; do
 	fi
 done
 check_lifecycle life 1 1
-if case_log life | grep -q '^vfio_uml: DMA: strict'; then
+if case_log life | grep_q '^vfio_uml: DMA: strict'; then
 	pass "$NAME: the add/remove case ran with vfio_uml.dma=strict"
 else
 	fail "$NAME: the add/remove case ran with vfio_uml.dma=strict" \
