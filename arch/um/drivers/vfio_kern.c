@@ -343,6 +343,7 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		goto free_intr;
 
 	dev->pdev.ops = &uml_vfio_um_pci_ops;
+	dev->pdev.dma_ops = &uml_vfio_dma_ops;
 	if (uml_vfio_mmap)
 		dev->pdev.bar_ops = &uml_vfio_bar_ops;
 	if (uml_vfio_fault_on("request_setup")) {
@@ -411,7 +412,7 @@ static void uml_vfio_close_device(struct uml_vfio_device *dev, bool reset,
 }
 
 /* Set by uml_vfio_exit(): the host side is gone. */
-static bool uml_vfio_exiting;
+bool uml_vfio_exiting;
 
 /**
  * uml_vfio_release() - give a device back to the host
@@ -613,7 +614,11 @@ __uml_help(uml_vfio_cmdline_param_ops,
 	   "    vfio_uml.mmap=0 turns off mapping BARs into UML: every BAR\n"
 	   "    access is then a pread/pwrite on the device.\n"
 	   "    vfio_uml.direct=0 keeps the mappings but makes every readl()/\n"
-	   "    writel() call the driver instead of accessing them inline.\n\n");
+	   "    writel() call the driver instead of accessing them inline.\n"
+	   "    vfio_uml.dma=ondemand|eager|strict: how UML memory is mapped for\n"
+	   "    device DMA: on demand as devices use it (the default), all of it\n"
+	   "    at boot, or each buffer on its own and unmapped with it (catches\n"
+	   "    a device's DMA after unmap).\n\n");
 
 static int uml_vfio_mapped_areas(struct uml_vfio_device *dev)
 {

@@ -20,6 +20,13 @@
  *   interrupt handler. It is taken inside those locks: no IRQ descriptor
  *   lock is taken with it held (the interrupt handler drops it before
  *   generic_handle_irq()).
+ * - the DMA ops run in any context. The DMA state they use is set up under
+ *   uml_vfio_mtx before the first device is registered, and freed under it
+ *   only when the last group leaves the container, when every device has
+ *   been unregistered (never as UML exits: uml_vfio_exiting). In
+ *   vfio_dma.c, a spinlock (interrupts off) serialises mapping chunks and
+ *   another one the quarantine of unmapped IOVAs; no other lock is taken
+ *   under them.
  *
  * A device's life: UML_VFIO_SETUP while it is set up (uml_vfio_mtx held
  * throughout), UML_VFIO_ACTIVE once registered with virt-pci, then
@@ -127,6 +134,7 @@ struct uml_vfio_device {
 #define to_vdev(_pdev) container_of(_pdev, struct uml_vfio_device, pdev)
 
 extern struct mutex uml_vfio_mtx;
+extern bool uml_vfio_exiting;
 
 /* vfio_kern.c */
 __printf(1, 2) void uml_vfio_err(const char *fmt, ...);
@@ -134,12 +142,13 @@ void uml_vfio_fail(const char *dev, const char *step, int err,
 		   const char *hint);
 void uml_vfio_host_event(struct uml_vfio_device *dev, int event);
 
-/* vfio_dma.c: all called with uml_vfio_mtx held */
+/* vfio_dma.c: all but the DMA ops called with uml_vfio_mtx held */
 int uml_vfio_container_get(const char *dev);
 void uml_vfio_container_put(void);
 int uml_vfio_container_attach(const char *dev, int group);
 void uml_vfio_container_detach(int group);
 int uml_vfio_dma_map_memory(const char *dev);
+extern const struct dma_map_ops uml_vfio_dma_ops;
 
 /* vfio_bar.c */
 extern bool uml_vfio_mmap;

@@ -4,6 +4,7 @@
  * device ioctls, region I/O, BAR mappings and interrupt eventfds. Everything
  * here returns a negative errno and leaves the reporting to the kernel half.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,8 +18,8 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <linux/vfio.h>
-#include <as-layout.h>
 #include <um_malloc.h>
 
 #include "vfio_user.h"
@@ -115,43 +116,224 @@ error:
 	return r;
 }
 
-/* Return: how many bytes uml_vfio_user_map_dma() maps (and pins). */
-unsigned long long uml_vfio_user_dma_size(void)
-{
-	return physmem_size - (uml_reserved - uml_physmem);
-}
-
+/*
+ * Type1 v2 when the host has it (every kernel since 3.x): it refuses an
+ * unmap that would cut a mapping in two instead of removing it whole.
+ */
 int uml_vfio_user_set_iommu(int container)
 {
-	if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) < 0)
+	unsigned long type = VFIO_TYPE1_IOMMU;
+
+	if (ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0)
+		type = VFIO_TYPE1v2_IOMMU;
+	if (ioctl(container, VFIO_SET_IOMMU, type) < 0)
 		return -errno;
 	return 0;
+}
+
+static void vfio_iommu_caps(struct vfio_iommu_type1_info *vinfo,
+			    unsigned int argsz, struct uml_vfio_iommu_info *info,
+			    int max_ranges)
+{
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_info_cap_header *hdr;
+	unsigned int off, i;
+
+	for (off = vinfo->cap_offset; off && off + sizeof(*hdr) <= argsz;
+	     off = hdr->next) {
+		hdr = (void *)vinfo + off;
+		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL &&
+		    off + sizeof(struct vfio_iommu_type1_info_dma_avail) <= argsz) {
+			info->dma_avail =
+				((struct vfio_iommu_type1_info_dma_avail *)hdr)->avail;
+			continue;
+		}
+		if (hdr->id != VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE ||
+		    off + sizeof(*cap) > argsz)
+			continue;
+		cap = (void *)hdr;
+		for (i = 0; i < cap->nr_iovas && (int)i < max_ranges &&
+		     off + sizeof(*cap) + (i + 1) * sizeof(cap->iova_ranges[0]) <= argsz;
+		     i++) {
+			info->ranges[i].start = cap->iova_ranges[i].start;
+			info->ranges[i].last = cap->iova_ranges[i].end;
+		}
+		info->nr_ranges = i;
+	}
 }
 
 /**
- * uml_vfio_user_map_dma() - map UML's memory for device DMA
+ * uml_vfio_user_get_iommu_info() - what the container's IOMMU can map
  * @container: container fd, with the IOMMU selected
- *
- * UML "physical" memory from the end of the kernel image to the end of
- * physmem is mapped once, at IOVA == UML physical address, so that guest
- * drivers' DMA addresses need no translation.
+ * @info: filled in; @info->ranges must have room for @max_ranges
+ * @max_ranges: ranges to store at most (the lowest ones)
  *
  * Return: 0 or a negative errno.
  */
-int uml_vfio_user_map_dma(int container)
+int uml_vfio_user_get_iommu_info(int container,
+				 struct uml_vfio_iommu_info *info,
+				 int max_ranges)
 {
-	unsigned long reserved = uml_reserved - uml_physmem;
+	struct vfio_iommu_type1_info *vinfo;
+	unsigned int argsz = sizeof(*vinfo);
+	int err = 0;
+
+	info->pgsizes = 0;
+	info->dma_avail = 0;
+	info->nr_ranges = 0;
+	for (;;) {
+		vinfo = uml_kmalloc(argsz, UM_GFP_KERNEL);
+		if (!vinfo)
+			return -ENOMEM;
+		memset(vinfo, 0, argsz);
+		vinfo->argsz = argsz;
+		if (ioctl(container, VFIO_IOMMU_GET_INFO, vinfo) < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (vinfo->argsz <= argsz)
+			break;
+		argsz = vinfo->argsz;
+		kfree(vinfo);
+	}
+
+	if (vinfo->flags & VFIO_IOMMU_INFO_PGSIZES)
+		info->pgsizes = vinfo->iova_pgsizes;
+	if (vinfo->flags & VFIO_IOMMU_INFO_CAPS)
+		vfio_iommu_caps(vinfo, argsz, info, max_ranges);
+out:
+	kfree(vinfo);
+	return err;
+}
+
+/* Adds the memory ranges of one sysfs "resource" file to @ranges. */
+static int vfio_pci_mmio_of(const char *name, char *buf, int len,
+			    struct uml_vfio_iova_range *ranges, int n, int max)
+{
+	unsigned long long start, end, flags;
+	char path[UML_VFIO_PATH_LEN], *line, *next;
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return n;
+	got = read(fd, buf, len - 1);
+	close(fd);
+	if (got <= 0)
+		return n;
+	buf[got] = '\0';
+
+	for (line = buf; line && *line && n < max; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (sscanf(line, "%llx %llx %llx", &start, &end, &flags) != 3 ||
+		    !(flags & 0x200) || end <= start)	/* IORESOURCE_MEM */
+			continue;
+		ranges[n].start = start;
+		ranges[n].last = end;
+		n++;
+	}
+	return n;
+}
+
+/**
+ * uml_vfio_user_get_pci_mmio() - the host's PCI memory ranges
+ * @ranges: where they go
+ * @max: room in @ranges
+ *
+ * Every memory BAR of every host PCI device and every bridge window, from
+ * sysfs (readable by any user). A device DMA to such an address may be
+ * routed to that device instead of the IOMMU (peer-to-peer, without ACS;
+ * QEMU's nvme also refuses its own BAR's addresses), so IOVAs stay out of
+ * them, as dma-iommu keeps them out of the host bridge windows.
+ *
+ * Return: the number of ranges stored (at most @max), or a negative errno.
+ */
+int uml_vfio_user_get_pci_mmio(struct uml_vfio_iova_range *ranges, int max)
+{
+	struct dirent *de;
+	int n = 0, len = 4096;
+	char *buf;
+	DIR *dir;
+
+	buf = uml_kmalloc(len, UM_GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	dir = opendir("/sys/bus/pci/devices");
+	if (!dir) {
+		n = -errno;
+		goto out;
+	}
+	while (n < max && (de = readdir(dir)))
+		if (de->d_name[0] != '.')
+			n = vfio_pci_mmio_of(de->d_name, buf, len, ranges, n, max);
+	closedir(dir);
+out:
+	kfree(buf);
+	return n;
+}
+
+/**
+ * uml_vfio_user_dma_map() - map UML memory at an IOVA for device DMA
+ * @container: container fd, with the IOMMU selected
+ * @vaddr: where the memory is in UML's (host) address space
+ * @iova: where devices see it
+ * @size: bytes, a multiple of the IOMMU page size
+ * @access: UML_VFIO_DMA_READ and/or UML_VFIO_DMA_WRITE
+ *
+ * The host pins the pages, against the process's RLIMIT_MEMLOCK.
+ *
+ * Return: 0 or a negative errno.
+ */
+int uml_vfio_user_dma_map(int container, unsigned long vaddr,
+			  unsigned long long iova, unsigned long long size,
+			  int access)
+{
 	struct vfio_iommu_type1_dma_map dma_map = {
 		.argsz = sizeof(dma_map),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = uml_reserved,
-		.iova = reserved,
-		.size = uml_vfio_user_dma_size(),
+		.vaddr = vaddr,
+		.iova = iova,
+		.size = size,
 	};
 
+	if (access & UML_VFIO_DMA_READ)
+		dma_map.flags |= VFIO_DMA_MAP_FLAG_READ;
+	if (access & UML_VFIO_DMA_WRITE)
+		dma_map.flags |= VFIO_DMA_MAP_FLAG_WRITE;
 	if (ioctl(container, VFIO_IOMMU_MAP_DMA, &dma_map) < 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * Removes the mappings in [iova, iova + size), which must cover them
+ * whole; once this returns, the IOMMU refuses device accesses there.
+ */
+int uml_vfio_user_dma_unmap(int container, unsigned long long iova,
+			    unsigned long long size)
+{
+	struct vfio_iommu_type1_dma_unmap dma_unmap = {
+		.argsz = sizeof(dma_unmap),
+		.iova = iova,
+		.size = size,
+	};
+
+	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &dma_unmap) < 0)
+		return -errno;
+	return dma_unmap.size == size ? 0 : -ENOENT;
+}
+
+/* Return: RLIMIT_MEMLOCK in bytes, ULLONG_MAX if unlimited or unknown. */
+unsigned long long uml_vfio_user_memlock_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY)
+		return ULLONG_MAX;
+	return rl.rlim_cur;
 }
 
 /**

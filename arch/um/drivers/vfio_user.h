@@ -64,9 +64,36 @@ int uml_vfio_user_device_exists(const char *device);
 int uml_vfio_user_get_driver(const char *device, char *buf, int size);
 
 int uml_vfio_user_open_container(void);
-unsigned long long uml_vfio_user_dma_size(void);
 int uml_vfio_user_set_iommu(int container);
-int uml_vfio_user_map_dma(int container);
+
+/* A range of IOVAs the host lets the container map, both ends included. */
+struct uml_vfio_iova_range {
+	unsigned long long start;
+	unsigned long long last;
+};
+
+/* What the container's IOMMU allows (uml_vfio_user_get_iommu_info()). */
+struct uml_vfio_iommu_info {
+	unsigned long long pgsizes;	/* IOMMU page sizes, 0 if not reported */
+	unsigned int dma_avail;		/* mappings left, 0 if not reported */
+	int nr_ranges;			/* 0: the host reports no ranges */
+	struct uml_vfio_iova_range *ranges;
+};
+
+/* Access a device has to a DMA mapping (uml_vfio_user_dma_map()). */
+#define UML_VFIO_DMA_READ	0x1	/* the device reads the memory */
+#define UML_VFIO_DMA_WRITE	0x2	/* the device writes it */
+
+int uml_vfio_user_get_iommu_info(int container,
+				 struct uml_vfio_iommu_info *info,
+				 int max_ranges);
+int uml_vfio_user_get_pci_mmio(struct uml_vfio_iova_range *ranges, int max);
+int uml_vfio_user_dma_map(int container, unsigned long vaddr,
+			  unsigned long long iova, unsigned long long size,
+			  int access);
+int uml_vfio_user_dma_unmap(int container, unsigned long long iova,
+			    unsigned long long size);
+unsigned long long uml_vfio_user_memlock_limit(void);
 
 int uml_vfio_user_get_group_id(const char *device);
 int uml_vfio_user_open_group(int group_id);

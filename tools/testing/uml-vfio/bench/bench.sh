@@ -3,12 +3,13 @@
 # make bench: compare, in the same L1 boots, one emulated nvme and one
 # virtio-net driven by L1's own drivers ("native"), by UML with our driver
 # ("uml"), by UML built from the untouched base tree with upstream's driver
-# ("uml_upstream") and, when the driver has vfio_uml.mmap=, by ours with
-# BAR mmap off ("uml_nommap"). See README.md in this directory.
+# ("uml_upstream"), by ours in the other DMA modes ("uml_eager",
+# "uml_strict") and, when the driver has vfio_uml.mmap=, by ours with BAR
+# mmap off ("uml_nommap"). See README.md in this directory.
 #
 # Usage: bench.sh
-# Env: BENCH_BOOTS (3) BENCH_ROUNDS (3: runs of uml and uml_upstream per
-#      boot, paired) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (100)
+# Env: BENCH_BOOTS (3) BENCH_ROUNDS (3: runs of uml, uml_upstream and
+#      uml_eager per boot, paired) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (100)
 #      BENCH_TCP_SECS (8) BENCH_PROBES (7 timed binds per device and column)
 #      BENCH_IDLE_SECS (5: idle time of each full UML run, its CPU measured)
 #      UML_VFIO_CACHE (~/.cache/uml-vfio)
@@ -216,8 +217,9 @@ run_boot() {
 	rm -f "$log"
 	# Its own process group, so that QEMU goes with it if L1 hangs. The
 	# rig's steps (a first run builds the initramfs) on our output; its
-	# progress during the boot is ours, from the log.
-	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra \
+	# progress during the boot is ours, from the log. 6 GiB for L1: eager
+	# mode pins all of a 4G UML there.
+	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra RIG_MEM=6G \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
 	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.mode=$MODE bench.cmds=$CMDS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES bench.idle=$IDLE_SECS bench.v1=${BENCH_V1:-} bench.v2=${BENCH_V2:-} bench.v3=${BENCH_V3:-}" \
 	RIG_BOOT_PROGRESS=0 PROGRESS_FD=3 PROGRESS_PREFIX="bench: " \
@@ -273,8 +275,9 @@ main() {
 	check_count BENCH_ROUNDS "$ROUNDS"
 	check_count BENCH_CMDS "$CMDS"
 	check_count BENCH_IDLE_SECS "$IDLE_SECS"
-	# Round 1 runs every column (~5 min), each later round two UMLs (~2 min).
-	BOOT_TIMEOUT=$((900 + 300 * ROUNDS))
+	# Round 1 runs every column (~8 min), each later round three UMLs
+	# (~3 min).
+	BOOT_TIMEOUT=$((1200 + 400 * ROUNDS))
 	"$T/scripts/deps.sh" "make bench: fio, modules, report and chart" \
 		fio gnuplot-nox python3 gcc gcc-12 libc6-dev make kmod binutils \
 		qemu-system-x86 ccache
@@ -282,7 +285,7 @@ main() {
 	mkdir -p "$OUT/logs" "$BC/l1-extra"
 	say "building or reusing: upstream's UML, the bench_nvme modules, UML's root"
 	snapshot_ours
-	COLS=${BENCH_COLS:-native,uml,uml_upstream}
+	COLS=${BENCH_COLS:-native,uml,uml_upstream,uml_eager,uml_strict}
 	if [ "$MODE" = irqtrace ]; then
 		COLS=${BENCH_COLS:-uml,uml_upstream}
 	fi
@@ -302,12 +305,12 @@ main() {
 	variant_trees
 	l1_module
 	make_root
-	pairs=$(echo "$COLS" | tr , '\n' | grep -cxE 'uml|uml_upstream' || true)
+	pairs=$(echo "$COLS" | tr , '\n' | grep -cxE 'uml|uml_upstream|uml_eager' || true)
 	RUNS_PER_BOOT=$(($(echo "$COLS" | tr , '\n' | wc -l) + pairs * (ROUNDS - 1)))
 	if [ "$MODE" = irqtrace ]; then
 		RUNS_PER_BOOT=$(($(echo "$COLS" | tr , '\n' | wc -l) * ROUNDS))
 	fi
-	say "columns $COLS; $BOOTS L1 boots, the column order rotating each boot; $ROUNDS round(s) of uml and uml_upstream per boot"
+	say "columns $COLS; $BOOTS L1 boots, the column order rotating each boot; $ROUNDS round(s) of the paired columns (uml, uml_upstream, uml_eager) per boot"
 	for n in $(seq 1 "$BOOTS"); do
 		run_boot "$n" && continue
 		# Once more if L1 died before the benchmark started.

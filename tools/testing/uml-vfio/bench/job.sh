@@ -5,16 +5,18 @@
 # (10.0.2.1) is up; it uses l1-init.sh's functions and $PASS. Devices: see
 # devices.sh. Kernel command line (RIG_APPEND):
 #   bench.boot=N             which boot this is; the column order rotates
-#   bench.cols=a,b,...       native, uml, uml_upstream, uml_nommap,
-#                            uml_nodirect, uml_v1, uml_v2, uml_v3
+#   bench.cols=a,b,...       native, uml, uml_upstream, uml_eager,
+#                            uml_strict, uml_nommap, uml_nodirect, uml_v1,
+#                            uml_v2, uml_v3
 #   bench.v1=ARG,ARG...      UML arguments of column uml_v1, commas for
 #                            spaces (bench.v2, bench.v3 likewise); its UML
 #                            is /rig/uml-v1/linux if there, else ours
 #   bench.runtime=S bench.pings=N bench.tcp=S bench.probes=N bench.idle=S
-#   bench.rounds=N           N-1 more 256M runs of uml and uml_upstream
-#                            after the first round, alternating, so that
-#                            the report can pair them (runs next to each
-#                            other in time share the host's load)
+#   bench.rounds=N           N-1 more 256M runs of uml, uml_upstream and
+#                            uml_eager after the first round, in rotating
+#                            order, so that the report can pair them (runs
+#                            next to each other in time share the host's
+#                            load)
 #   bench.mode=irqtrace      instead of the suite, one UML run per column
 #                            and round with L1's tracing on around the
 #                            module's timed reads (make irqtrace; uml and
@@ -77,8 +79,9 @@ bench_setup() {
 	nsenter -t "$NSPID" -n ip link set "$ifname" up
 	nsenter -t "$NSPID" -n ip addr add 10.0.2.3/24 dev "$ifname"
 	"$BENCH_HOME/bin/netbench" sink 5002 &
-	# UML's memory file lives here; mem=1G needs more than the default half of RAM.
-	mount -o remount,size=1700M /dev/shm
+	# UML's memory file lives here; eager mode pins all of mem=4G, more
+	# than the default half of RAM.
+	mount -o remount,size=90% /dev/shm
 	echo "BENCH-SETUP: l1-nvme=$L1_NVME blk=$L1_BLK l1-nic=$ifname l1-e1000e=$e1000e netns=$NSPID pass=$PASS"
 }
 
@@ -119,14 +122,18 @@ uml_run() {
 	# shellcheck disable=SC2086 # devs is a list of arguments
 	TMPDIR=/dev/shm "$BENCH_HOME/bin/tsrun" BENCH-READY timeout -s KILL 600 "$bin" \
 		mem="$mem" root=/dev/root rootfstype=hostfs hostfs=/uml-root rw init=/init \
-		uml_dir=/dev/shm/uml con=null con0=null,fd:1 loglevel=4 \
+		uml_dir=/dev/shm/uml con=null con0=null,fd:1 loglevel=4 printk.time=1 \
 		bench.task="$task" bench.col="$col" bench.kmod="$kmod" bench.nodev=$nodev \
 		bench.runtime="$BENCH_RUNTIME" bench.pings="$BENCH_PINGS" bench.tcp="$BENCH_TCP_SECS" bench.probes="$BENCH_PROBES" bench.idle="$BENCH_IDLE" \
 		$devs "$@" < /dev/null > "$OUT/$col/$name.log" 2>&1
 	echo "exit=$?" >> "$OUT/$col/$name.log"
 }
 
-# col_uml COL BIN KMOD [UML ARGS...]: the boot-time runs only in round 1
+# col_uml COL BIN KMOD [UML ARGS...]: the boot-time runs only in round 1:
+# ours in each DMA mode at 1G and 4G, and without a device at each size
+# (uml only: the DMA mode makes no difference there); upstream's at 1G
+# and without a device at 256M (it cannot map UML memory past the MSI
+# window at 0xfee00000, so not at 4G).
 col_uml() {
 	local col=$1 bin=$2 kmod=$3
 
@@ -137,7 +144,17 @@ col_uml() {
 	uml_nommap | uml_nodirect | uml_v[123]) return ;;
 	esac
 	uml_run "$col" "$bin" "$kmod" uml-1g 1G 1 ready "$@"
+	case $col in
+	uml_upstream)
+		uml_run "$col" "$bin" "$kmod" uml-nodev-256m 256M 0 ready "$@"
+		return
+		;;
+	esac
+	uml_run "$col" "$bin" "$kmod" uml-4g 4G 1 ready "$@"
+	[ "$col" = uml ] || return 0
 	uml_run "$col" "$bin" "$kmod" uml-nodev-256m 256M 0 ready "$@"
+	uml_run "$col" "$bin" "$kmod" uml-nodev-1g 1G 0 ready "$@"
+	uml_run "$col" "$bin" "$kmod" uml-nodev-4g 4G 0 ready "$@"
 }
 
 dump_col() {
@@ -254,6 +271,8 @@ run_col() {
 	uml_upstream) col_uml uml_upstream /rig/uml-upstream/linux upstream ;;
 	uml_nommap) col_uml uml_nommap /uml/linux ours vfio_uml.mmap=0 ;;
 	uml_nodirect) col_uml uml_nodirect /uml/linux ours vfio_uml.direct=0 ;;
+	uml_eager) col_uml uml_eager /uml/linux ours vfio_uml.dma=eager ;;
+	uml_strict) col_uml uml_strict /uml/linux ours vfio_uml.dma=strict ;;
 	uml_v[123]) col_uml "$1" "$(variant_bin "$1")" "$(variant_kmod "$1")" $(variant_args "$1") ;;
 	*) echo "BENCH-ERROR: unknown column $1"; return 1 ;;
 	esac
@@ -279,7 +298,7 @@ bench_main() {
 	cols=$(cmdline_opt bench.cols native,uml,uml_upstream | tr , ' ')
 	for c in $cols; do
 		case $c in
-		uml | uml_upstream) pair="$pair $c" ;;
+		uml | uml_upstream | uml_eager) pair="$pair $c" ;;
 		esac
 	done
 	# shellcheck disable=SC2086 # lists of words
@@ -292,8 +311,8 @@ bench_main() {
 			break
 		fi
 		ROUND=$((ROUND + 1))
-		# Later rounds: only the pair, its order alternating (irqtrace:
-		# every column again).
+		# Later rounds: only the paired columns, their order rotating
+		# (irqtrace: every column again).
 		[ "$MODE" = irqtrace ] || cols=$pair
 	done
 	progress "step=done"

@@ -10,8 +10,8 @@ FROOT=$BUILD/faults-root
 FL1=$BUILD/faults-l1
 
 # UML's root: the rig's guest files (with the irqtest module), /faults/init
-# and the dma_fault and stale_bar modules; L1's /rig: job.sh, lifecycle.sh
-# and the static runas helper.
+# and the dma_fault, edu_dma and stale_bar modules; L1's /rig: job.sh,
+# lifecycle.sh and the static runas helper.
 faults_prepare() {
 	local mod=$BUILD/faults-mod
 
@@ -21,10 +21,12 @@ faults_prepare() {
 
 	rm -rf "$mod"
 	mkdir -p "$mod"
-	cp -r "$FAULTS/dmafault" "$FAULTS/stalebar" "$mod/"
+	cp -r "$FAULTS/dmafault" "$FAULTS/edudma" "$FAULTS/stalebar" "$mod/"
 	make -s -C "$TREE" O="$(dirname "$UML")" ARCH=um M="$mod/dmafault" modules >&2
+	make -s -C "$TREE" O="$(dirname "$UML")" ARCH=um M="$mod/edudma" modules >&2
 	make -s -C "$TREE" O="$(dirname "$UML")" ARCH=um M="$mod/stalebar" modules >&2
 	install -m 644 "$mod/dmafault/dma_fault.ko" "$FROOT/faults/dma_fault.ko"
+	install -m 644 "$mod/edudma/edu_dma.ko" "$FROOT/faults/edu_dma.ko"
 	install -m 644 "$mod/stalebar/stale_bar.ko" "$FROOT/faults/stale_bar.ko"
 
 	if [ ! -x "$FAULTS_CACHE/runas" ] || [ "$FAULTS/runas.c" -nt "$FAULTS_CACHE/runas" ]; then
@@ -38,12 +40,12 @@ faults_prepare() {
 }
 
 # faults_boot SET DEVICES PASS LOG TIMEOUT: one L1 boot running job.sh with
-# fault.set=SET; LOG gets the console with \r removed.
+# fault.set=SET; LOG gets the console with \r removed. RIG_MEM: L1's RAM.
 faults_boot() {
 	local set=$1 devices=$2 pass=$3 log=$4 secs=$5 rc=0
 
 	UML=$UML UML_ROOT=$FROOT L1_EXTRA=$FL1 RIG_L1_MODULES="nvme aer_inject" \
-		RIG_DEVICES=$devices \
+		RIG_DEVICES=$devices RIG_MEM=${RIG_MEM:-2G} \
 		RIG_APPEND="rig.pass=$pass fault.set=$set rig.uml_timeout=600" \
 		"$T/rig/run-l1.sh" script "$log.raw" "$secs" \
 		> /dev/null 2> "$log.err" || rc=$?
@@ -121,7 +123,7 @@ case_check() {
 # vfio_errors NAME: the vfio_uml lines of a case that report a problem.
 vfio_errors() {
 	case_log "$1" | grep '^vfio_uml: ' |
-		grep -vE '^vfio_uml: ([0-9a-f:.]+: (passed through|the host cannot reset it)|mapping [0-9]+ MiB of UML memory)' || true
+		grep -vE '^vfio_uml: ([0-9a-f:.]+: (passed through|the host cannot reset it)|mapping [0-9]+ MiB of UML memory|DMA: )' || true
 }
 
 # count_tried KIND: one more bad input (bad) or fault (fault) tried.

@@ -14,8 +14,11 @@
 #   iokill  like up, then nvme I/O in a loop until killed
 #   rebind  unbind and rebind the nvme driver 10 times (fault.rebinds=N),
 #           I/O after each
-#   dma     hand the nvme fault.dev= (L1 address) to dma_fault.ko, rebind
-#           nvme and check that the data written before is intact
+#   dma     hand the nvme fault.dev= (L1 address) to dma_fault.ko (its
+#           test= from fault.dmatest=, default outside; hole= from
+#           fault.hole=), rebind nvme and check that the data written
+#           before is intact; with fault.go=NAME, then wait as in "wait"
+#   edu     hand the edu fault.dev= to edu_dma.ko, if it was passed through
 #   serve   run the commands L1 writes to /go/cmd.1, /go/cmd.2, ... (one
 #           line each, see serve_one), printing FAULT-CMD-DONE: N rc=RC
 #           after each, until the command "quit"; for the lifecycle tests,
@@ -148,9 +151,9 @@ job_up() {
 	[ -z "$irq" ] || irq_check "${irq%/*}" "${irq#*/}"
 }
 
-job_wait() {
+# wait_go: wait until L1 creates /go/NAME (NAME from fault.go=).
+wait_go() {
 	local go i=0
-	job_up
 	go=$(opt fault.go)
 	say "WAITING: $go"
 	while [ ! -e "/go/$go" ]; do
@@ -159,6 +162,11 @@ job_wait() {
 		[ $((i % 4)) -eq 0 ] && say "ALIVE: $((i / 2)) s"
 	done
 	say "GO: $go"
+}
+
+job_wait() {
+	job_up
+	wait_go
 	list_pci
 	[ "$(opt fault.ioafter)" = 1 ] && io_all
 }
@@ -207,7 +215,7 @@ job_rebind() {
 }
 
 job_dma() {
-	local bdf dev sum1 sum2 rc=0
+	local bdf dev sum1 sum2 hole rc=0
 	wait_ns 1
 	bdf=$(uml_bdf "$(opt fault.dev)")
 	[ -n "$bdf" ] || { say "DMA-FAIL: $(opt fault.dev) not found"; return; }
@@ -216,7 +224,9 @@ job_dma() {
 	dd if=/tmp/data of="/dev/$dev" bs=65536 oflag=direct 2>/dev/null
 	sum1=$(sha256sum < /tmp/data | cut -c1-16)
 	echo "$bdf" > /sys/bus/pci/drivers/nvme/unbind
-	insmod /faults/dma_fault.ko dev="$bdf" || rc=$?
+	hole=$(opt fault.hole)
+	insmod /faults/dma_fault.ko dev="$bdf" test="$(opt fault.dmatest)" \
+		${hole:+hole=$hole} || rc=$?
 	say "DMA-INSMOD: rc=$rc"
 	echo "$bdf" > /sys/bus/pci/drivers/nvme/bind
 	wait_ns 1
@@ -228,6 +238,18 @@ job_dma() {
 		say "DMA-DATA: changed $sum1 -> $sum2"
 	fi
 	io_all
+	[ -n "$(opt fault.go)" ] && wait_go
+}
+
+job_edu() {
+	local bdf rc=0
+	bdf=$(uml_bdf "$(opt fault.dev)")
+	if [ -z "$bdf" ]; then
+		say "EDU-ABSENT: $(opt fault.dev) was not passed through"
+		return
+	fi
+	insmod /faults/edu_dma.ko dev="$bdf" || rc=$?
+	say "EDU-INSMOD: rc=$rc"
 }
 
 # ---- serve: commands from L1 -----------------------------------------
@@ -380,6 +402,7 @@ wait) job_wait ;;
 iokill) job_iokill ;;
 rebind) job_rebind ;;
 dma) job_dma ;;
+edu) job_edu ;;
 serve) job_serve ;;
 *) say "UNKNOWN-JOB: $JOB" ;;
 esac

@@ -19,7 +19,7 @@ echo "UML-INIT-OK job=$job uptime=$(cut -d' ' -f1 /proc/uptime)"
 data_mib=$(sed -n 's/.*uml\.data_mib=\([0-9]*\).*/\1/p' /proc/cmdline)
 [ -z "$data_mib" ] || export UML_TEST_DATA_MIB=$data_mib
 # The driver's switches as UML applied them, for the rig to check.
-echo "UML-PARAMS mmap=$(cat /sys/module/vfio_uml/parameters/mmap) direct=$(cat /sys/module/vfio_uml/parameters/direct)"
+echo "UML-PARAMS mmap=$(cat /sys/module/vfio_uml/parameters/mmap) direct=$(cat /sys/module/vfio_uml/parameters/direct) dma=$(cat /sys/module/vfio_uml/parameters/dma)"
 
 run_tests() {
 	local t rc

@@ -18,6 +18,8 @@
 #   UML_ARGS="..."  appended to UML's command line
 #   RIG_APPEND="..." appended to L1's kernel command line (rig.pass=...,
 #                   rig.uml_timeout=..., rig.uml_mem=...)
+#   RIG_MEM=SIZE    L1's RAM (default 2G; host RAM is only used as L1
+#                   touches it)
 #   RIG_TERM=PATH   (job shell) a unix socket for L1's second serial port,
 #                   with a second L1 shell on it
 #   RIG_BOOT_PROGRESS=SECONDS  while L1 runs a non-interactive job, say
@@ -199,7 +201,7 @@ run_qemu() {
 		-accel tcg,thread=single -cpu max \
 		-machine q35,kernel-irqchip=split \
 		-device intel-iommu,intremap=on,caching-mode=on \
-		-m 2G -smp 2 -nographic -no-reboot -nodefaults \
+		-m "${RIG_MEM:-2G}" -smp 2 -nographic -no-reboot -nodefaults \
 		-serial "$serial" -monitor none \
 		-kernel "$L1_VMLINUZ" -initrd "$INITRD" -append "$append" \
 		"$@" $(qemu_devices)

@@ -117,3 +117,8 @@ check twice 2 "^vfio_uml: $absent: given more than once; using it once$" \
 check mixed 3 '^vfio_uml: garbage: invalid' "^vfio_uml: $absent: no such" \
 	'^vfio_uml: 0000:00:20.0: slot' \
 	-- vfio_uml.device=garbage vfio_uml.device=$absent vfio_uml.device=0000:00:20.0
+# vfio_uml.dma=: a mode name is taken silently, anything else reported
+# once, keeping the default.
+check dma-eager 0 -- vfio_uml.dma=eager
+check dma-bad 1 '^vfio_uml: vfio_uml.dma=bogus: expected ondemand, eager or strict; using ondemand$' \
+	-- vfio_uml.dma=bogus

@@ -9,7 +9,10 @@
 # Four runs: with BARs mapped (the default, accessed inline through direct
 # windows), mapped with vfio_uml.direct=0 (every access a call into the
 # driver) and with vfio_uml.mmap=0 (every BAR access a pread/pwrite), the
-# last with both device sets.
+# last with both device sets. The DMA modes ride along, with no boot of
+# their own: on demand (the default) with both device sets,
+# vfio_uml.dma=eager with the interrupt set and vfio_uml.dma=strict with
+# the BAR set (and in tests/45-debug.sh).
 set -euo pipefail
 . "$T/lib.sh"
 
@@ -116,7 +119,8 @@ check_mapping() {
 }
 
 # check_params WANT: UML reported its vfio_uml switches as WANT
-# ("mmap=Y direct=N"), so the run tested the path it is named after.
+# ("mmap=Y direct=N dma=eager"), so the run tested the path it is named
+# after.
 check_params() {
 	local got
 
@@ -158,14 +162,16 @@ run_rig() {
 }
 
 "$T/guest/mkroot.sh" "$ROOT" "$TREE" "$(dirname "$UML")"
-run_rig mmap mapped "mmap=Y direct=Y" ""
+run_rig mmap mapped "mmap=Y direct=Y dma=ondemand" ""
 # The devices with MSI and INTx (RIG_SET_IRQ) instead of L1's default
 # set, which has those with I/O, large and ROM BARs; and the e1000e on
 # INTx (e1000e.IntMode=0: net_test checks it).
-run_rig nodirect mapped "mmap=Y direct=N" "rig.pass=$RIG_SET_IRQ" \
-	vfio_uml.direct=0 e1000e.IntMode=0
-run_rig pread unmapped "mmap=N direct=Y" "" vfio_uml.mmap=0
+run_rig nodirect-eager mapped "mmap=Y direct=N dma=eager" \
+	"rig.pass=$RIG_SET_IRQ" vfio_uml.direct=0 e1000e.IntMode=0 \
+	vfio_uml.dma=eager
+run_rig pread-strict unmapped "mmap=N direct=Y dma=strict" "" \
+	vfio_uml.mmap=0 vfio_uml.dma=strict
 # The interrupt kinds again with no BAR mapped: edu's registers, the
 # MSI-X table and PBA through pread/pwrite.
-run_rig pread-irq unmapped "mmap=N direct=Y" "rig.pass=$RIG_SET_IRQ" \
-	vfio_uml.mmap=0
+run_rig pread-irq unmapped "mmap=N direct=Y dma=ondemand" \
+	"rig.pass=$RIG_SET_IRQ" vfio_uml.mmap=0

@@ -128,6 +128,29 @@ bad j-intx "e1000: INTx only: passes through" G ""
 irqs_work j-intx "$E1000" intx "e1000's INTx arrives in UML"
 bad k-many "9 devices, virt-pci holds 8" G \
 	"^${A}${FILL[7]}: registering with virt-pci: no free slot \(virt-pci holds no more than the 8 devices already registered\)\$"
-bad l-memlock "memlock 16 MiB below mem=128M" - \
-	"^${A}$G: mapping UML memory for DMA: Cannot allocate memory \([0-9]+ MiB to pin: is RLIMIT_MEMLOCK high enough\?\)\$" \
+bad l-memlock "memlock 16 MiB, far below mem=512M: works, DMA mapped on demand" G ""
+bad l-memlock-eager "memlock 16 MiB below mem=128M, vfio_uml.dma=eager" - \
+	"^${A}$G: mapping UML memory for DMA: Cannot allocate memory \([0-9]+ MiB asked for, 0 KiB mapped already, RLIMIT_MEMLOCK is 16 MiB: raise the memlock limit\)\$" \
 	'vfio_pin_pages_remote: RLIMIT_MEMLOCK \(16777216\) exceeded'
+bad l-memlock-tiny "memlock 128 KiB, less than a DMA chunk: refused as the device probes" - \
+	"^${A}0000:00:0[0-7]\.0: mapping UML memory for DMA: Cannot allocate memory \(256 KiB asked for, 0 KiB mapped already, RLIMIT_MEMLOCK is 128 KiB: raise the memlock limit\)\$" \
+	'vfio_pin_pages_remote: RLIMIT_MEMLOCK \(131072\) exceeded'
+
+# m: edu's DMA engine reaches only the low 28 bits of an address.
+check_edu() {
+	local name="DMA mask: edu's 28-bit DMA engine, UML mem=1G" out
+
+	count_tried fault
+	out=$(case_log m-edu)
+	if grep -q '^FAULT-EDU-ABSENT' <<<"$out"; then
+		fail "$name" "edu was not passed through: $(grep -m1 "^${A}$EDU" <<<"$out" || echo 'no vfio_uml line')" "$FLOG"
+	elif ! case_check m-edu; then
+		fail "$name" "$WHY" "$FLOG"
+	elif grep -q '^EDU-DMA: [0-9]* bytes copied .*: identical$' <<<"$out" &&
+	     grep -q '^FAULT-EDU-INSMOD: rc=0' <<<"$out"; then
+		pass "$name: $(grep -m1 '^EDU-DMA: src phys' <<<"$out" | cut -c10-)"
+	else
+		fail "$name" "$(grep -E '^(EDU-DMA|FAULT-EDU)' <<<"$out" | tr '\n' '|')" "$FLOG"
+	fi
+}
+check_edu

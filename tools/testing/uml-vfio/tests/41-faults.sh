@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Faults, in the rig (issue 4, faults 1-5): one L1 boot with two nvme and
-# a virtio-net runs (faults/l1/job.sh, fault.set=faults) an nvme
-# unbind/rebind loop in UML, a DMA outside UML's memory (faults/dmafault),
-# 10 SIGKILLs during I/O, 20 boot/power-off cycles with L1's VFIO fds and
-# pinned pages measured, the device lifecycle over mconsole (issue 15,
+# Faults, in the rig (issue 4, faults 1-5; issue 16, 6-8): one L1 boot
+# with two nvme and a virtio-net runs (faults/l1/job.sh, fault.set=faults)
+# an nvme unbind/rebind loop in UML, a DMA outside UML's memory
+# (faults/dmafault), a DMA after unmap in strict and default mode, a
+# 28-bit DMA mask in each DMA mode, mem=4200M and mem=8G, 10 SIGKILLs
+# during I/O, 20 boot/power-off cycles with L1's VFIO fds and pinned pages
+# measured, the device lifecycle over mconsole (issue 15,
 # faults/l1/lifecycle.sh, judged by faults/life.sh) and L1 taking a device
 # back while UML holds it.
 set -euo pipefail
@@ -81,6 +83,131 @@ check_dma() {
 	else
 		fail "fault 5: after the faulting DMA: canary intact, device works, disk data intact" \
 			"$(case_log dma | grep -E '^(DMA-FAULT|FAULT-DMA|FAULT-IO)' | tr '\n' '|')" "$FLOG"
+	fi
+}
+
+# dma_after NAME: the checks after dma_fault.ko's test in case NAME: the
+# good Identify, the module's exit, the disk data and I/O on NDEV nvme.
+dma_after() {
+	local out
+
+	out=$(case_log "$1")
+	grep -q '^DMA-FAULT: identify into UML memory ok' <<<"$out" &&
+		grep -q '^FAULT-DMA-INSMOD: rc=0' <<<"$out" &&
+		grep -q '^FAULT-DMA-DATA: intact' <<<"$out" &&
+		grep -q "^FAULT-IO: $2 ok 0 failed" <<<"$out"
+}
+
+dma_lines() {
+	case_log "$1" | grep -E '^(DMA-FAULT|FAULT-DMA|FAULT-IO)' | tr '\n' '|'
+}
+
+# 6: a DMA into a buffer after its dma_unmap_page().
+check_unmap() {
+	local addr faults n name="fault 6: strict mode: a DMA after unmap is stopped by the IOMMU"
+
+	count_tried fault
+	if ! case_check unmap-strict 'DMAR'; then
+		fail "$name" "$WHY" "$FLOG"
+	else
+		addr=$(case_log unmap-strict | sed -n 's/^DMA-FAULT: .*is unmapped: sending PRP 0x\([0-9a-f]*\)$/\1/p' | head -n 1)
+		faults=$(case_dmesg unmap-strict | grep -E 'DMAR: \[DMA (Write|Read)' || true)
+		n=$(case_log unmap-strict | sed -n 's/^DMA-FAULT: unmapped buffer: \([0-9]*\) bytes changed$/\1/p')
+		if [ -z "$addr" ]; then
+			fail "$name" "dma_fault.ko did not send the command: $(dma_lines unmap-strict)" "$FLOG"
+		elif ! grep -qiE "fault addr 0x0*$addr " <<<"$faults"; then
+			fail "$name" "no DMAR fault for 0x$addr in L1's log: $(case_dmesg unmap-strict | grep DMAR | head -n 3 | tr '\n' '|')" "$FLOG"
+		elif grep -viE "fault addr 0x0*$addr " <<<"$faults" | grep -q .; then
+			fail "$name" "other DMAR fault: $(grep -viE "fault addr 0x0*$addr " <<<"$faults" | head -n 1)" "$FLOG"
+		elif [ "$n" != 0 ]; then
+			fail "$name" "the unmapped buffer changed: ${n:-no count} bytes" "$FLOG"
+		elif ! dma_after unmap-strict 2; then
+			fail "$name" "afterwards: $(dma_lines unmap-strict)" "$FLOG"
+		else
+			pass "$name: L1 logged the fault at 0x$addr, the buffer is unchanged, the device works on"
+		fi
+	fi
+
+	name="fault 6: default mode: the same DMA lands (the buffer's chunk stays mapped)"
+	count_tried fault
+	n=$(case_log unmap-ondemand | sed -n 's/^DMA-FAULT: unmapped buffer: \([0-9]*\) bytes changed$/\1/p')
+	if ! case_check unmap-ondemand; then
+		fail "$name" "$WHY" "$FLOG"
+	elif [ -z "$n" ] || [ "$n" -eq 0 ]; then
+		fail "$name" "the buffer did not change (${n:-no count}): the check would not see a landing DMA" "$FLOG"
+	elif ! dma_after unmap-ondemand 2; then
+		fail "$name" "afterwards: $(dma_lines unmap-ondemand)" "$FLOG"
+	else
+		pass "$name: $n bytes changed, no DMAR fault: what strict mode is for"
+	fi
+}
+
+# 7: a 28-bit DMA mask with 1 GiB of UML memory, in each mode.
+check_mask() {
+	local m name block
+
+	for m in ondemand eager strict; do
+		name="DMA mask: nvme with a 28-bit mask, UML memory above it, vfio_uml.dma=$m"
+		count_tried fault
+		block=$(case_log "mask-$m" | grep '^DMA-FAULT: block above the mask at phys' || true)
+		if ! case_check "mask-$m"; then
+			fail "$name" "$WHY" "$FLOG"
+		elif ! grep -q ': ok$' <<<"$block"; then
+			fail "$name" "$(dma_lines "mask-$m")" "$FLOG"
+		elif ! dma_after "mask-$m" 1; then
+			fail "$name" "afterwards: $(dma_lines "mask-$m")" "$FLOG"
+		else
+			pass "$name: ${block#DMA-FAULT: block above the mask at }"
+		fi
+	done
+}
+
+# 8: mem=4200M and 8G: data, DMA all over memory, L1's memory use.
+check_bigmem() {
+	local name=$1 mode=$2 what info blocks bad pinned mem vmlck shmem
+
+	what="mem=$3, vfio_uml.dma=$mode: nvme data and DMA all over UML memory"
+	count_tried fault
+	blocks=$(case_log "$name" | grep '^DMA-FAULT: block ' || true)
+	bad=$(grep -v ': ok$' <<<"$blocks" || true)
+	if ! case_check "$name"; then
+		fail "$what" "$WHY" "$FLOG"
+		return
+	elif [ "$(grep -c . <<<"$blocks")" -ne 4 ] || [ -n "$bad" ]; then
+		fail "$what" "expected 4 good blocks (lowest, highest, above 4 GiB, in the hole): $(dma_lines "$name")" "$FLOG"
+		return
+	elif ! dma_after "$name" 2; then
+		fail "$what" "afterwards: $(dma_lines "$name")" "$FLOG"
+		return
+	fi
+	# Eager: IOVA == physical address but under the MSI window.
+	if [ "$mode" = eager ] &&
+	   { grep -v 'in the hole' <<<"$blocks" | grep -qvE 'phys (0x[0-9a-f]+) dma \1:' ||
+	     grep 'in the hole' <<<"$blocks" | grep -qE 'phys (0x[0-9a-f]+) dma \1:'; }; then
+		fail "$what" "eager mode: not IOVA == physical address but for the MSI window: $(tr '\n' '|' <<<"$blocks")" "$FLOG"
+		return
+	fi
+	pass "$what"
+
+	info=$(case_info "$name" | grep '^during ' || true)
+	echo "# $name: L1 $info (pinned in pages, the rest in kB)"
+	pinned=$(sed -n 's/.* pinned=\([0-9]*\) .*/\1/p' <<<"$info")
+	vmlck=$(sed -n 's/.* vmlck=\([0-9]*\) .*/\1/p' <<<"$info")
+	shmem=$(sed -n 's/.* shmem=\([0-9]*\) .*/\1/p' <<<"$info")
+	mem=$4
+	what="mem=$3, vfio_uml.dma=$mode: what L1 pins"
+	if [ -z "$pinned" ] || [ -z "$vmlck" ] || [ -z "$shmem" ]; then
+		fail "$what" "no measurement: ${info:-none}" "$FLOG"
+	elif [ "$mode" = eager ]; then
+		if [ $((pinned * 4)) -ge $((mem * 9 / 10)) ]; then
+			pass "$what: all of it, $((pinned / 256)) MiB"
+		else
+			fail "$what" "eager mode pinned only $((pinned / 256)) MiB of $((mem / 1024)) MiB" "$FLOG"
+		fi
+	elif [ $((pinned * 4)) -lt $((mem / 16)) ] && [ "$shmem" -lt $((mem / 4)) ]; then
+		pass "$what: far less than mem=: $((pinned / 256)) MiB pinned, $((shmem / 1024)) MiB of UML memory in L1's RAM"
+	else
+		fail "$what" "on demand, yet $((pinned / 256)) MiB pinned and $((shmem / 1024)) MiB in L1's RAM for $((mem / 1024)) MiB" "$FLOG"
 	fi
 }
 
@@ -216,12 +343,18 @@ check_unbind() {
 }
 
 faults_prepare
-echo "# faults: booting L1 with two nvme and a NIC; rebind, rogue DMA, 10 kills, 20 cycles, add/remove over mconsole, L1 unbind (~10 min under TCG, twice that on a busy host)"
+echo "# faults: booting L1 with two nvme and a NIC; rebind, rogue DMA, DMA after unmap, DMA masks, mem=4200M and 8G, 10 kills, 20 cycles, add/remove over mconsole, L1 unbind (~13 min under TCG, twice that on a busy host)"
 rc=0
-faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2,$LIFE_V1" "$FLOG" 2400 || rc=$?
+# 6 GiB for L1: eager mode pins all of a 4200M UML there.
+RIG_MEM=6G faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2,$LIFE_V1" "$FLOG" 3000 || rc=$?
 faults_ran fault "$FLOG" "$rc" || true
 check_rebind
 check_dma
+check_unmap
+check_mask
+check_bigmem big-4200m ondemand 4200M $((4200 * 1024))
+check_bigmem big-8g ondemand 8G $((8 * 1024 * 1024))
+check_bigmem big-eager-4200m eager 4200M $((4200 * 1024))
 check_kill
 check_cycles
 check_lifecycle life 10 5

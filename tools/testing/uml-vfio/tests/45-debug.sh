@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fault 6 of issue 4: the debug UML (../config.debug: KASAN, lockdep with
 # PROVE_LOCKING, DEBUG_ATOMIC_SLEEP, DEBUG_OBJECTS) runs the rig's
-# functional tests (as tests/30-rig.sh: guest/*_test with every device)
-# and its log must hold no report of any of them. The tests get a 300 s
+# functional tests (as tests/30-rig.sh: guest/*_test with every device),
+# with vfio_uml.dma=strict (what a driver developer would debug with: each
+# DMA mapping removed at its unmap), and its log must hold no report of
+# any of them. The tests get a 300 s
 # per-test timeout instead of 30 s. Builds build/uml-debug first
 # (incremental; a few minutes from a warm ccache).
 set -euo pipefail
@@ -105,7 +107,7 @@ echo "# debug: booting L1 and running the functional tests in the debug UML (sev
 rc=0
 # 16 MiB per block device instead of 64: KASAN's reports come from the
 # paths, and under TCG each MiB costs the debug UML seconds.
-UML=$DUML UML_ROOT=$ROOT UML_ARGS="uml.job=tests uml.data_mib=16" \
+UML=$DUML UML_ROOT=$ROOT UML_ARGS="uml.job=tests uml.data_mib=16 vfio_uml.dma=strict" \
 	RIG_APPEND="rig.uml_timeout=2400 rig.pass=$RIG_SET_DEBUG" \
 	"$T/rig/run-l1.sh" uml "$LOG.raw" 3000 > /dev/null 2> "$LOGS/debug-rig.err" || rc=$?
 tr -d '\r' < "$LOG.raw" > "$LOG"
@@ -129,6 +131,12 @@ if grep -q '^RIG-UML-END: exit=0' "$LOG" && [ "$ran" -eq "$want" ] && [ "$failed
 else
 	fail "$NAME: the functional test programs pass and UML powers off" \
 		"$ran of $want programs ran, $failed failed; $(grep -m1 '^RIG-UML-END' "$LOG" || echo 'UML did not end')" "$LOG"
+fi
+if grep -q '^UML-PARAMS .* dma=strict$' <<<"$uml"; then
+	pass "$NAME: the functional tests ran with vfio_uml.dma=strict"
+else
+	fail "$NAME: the functional tests ran with vfio_uml.dma=strict" \
+		"$(grep -m1 '^UML-PARAMS' <<<"$uml" || echo 'no UML-PARAMS line')" "$LOG"
 fi
 
 if ! grep -q 'Lock dependency validator' <<<"$uml"; then
@@ -156,8 +164,8 @@ fi
 
 # The driver's run-time paths under the debug UML: 3 nvme unbind/rebinds
 # in UML (MSI-X torn down and set up again), devices added and removed
-# over mconsole (a shorter faults/l1/lifecycle.sh, with faults injected
-# by vfio_uml.fault=) and L1 taking back a device whose driver uses INTx
+# over mconsole (a shorter faults/l1/lifecycle.sh in strict DMA mode, with
+# faults injected by vfio_uml.fault=) and L1 taking back a device whose driver uses INTx
 # (faults/l1/job.sh, fault.set=debug). The UML modules are built for the
 # debug UML.
 UML=$DUML faults_prepare
@@ -191,6 +199,12 @@ for c in life setupreq slowrel; do
 	fi
 done
 check_lifecycle life 1 1
+if case_log life | grep_q '^vfio_uml: DMA: strict'; then
+	pass "$NAME: the add/remove case ran with vfio_uml.dma=strict"
+else
+	fail "$NAME: the add/remove case ran with vfio_uml.dma=strict" \
+		"no 'vfio_uml: DMA: strict' line" "$FLOG"
+fi
 check_setupreq
 check_slowrel
 for c in rebind unbind; do

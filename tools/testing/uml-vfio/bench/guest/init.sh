@@ -163,6 +163,11 @@ wait_ready
 case $(opt bench.task ready) in
 full) full ;;
 irqtrace) irqtrace ;;
+*)
+	# Where a boot's time went: the kernel's clock now and its log.
+	echo "BENCH-UPTIME: $(cut -d' ' -f1 /proc/uptime)"
+	dmesg | sed 's/^/BENCH-DMESG: /'
+	;;
 esac
 echo "BENCH-UML-DONE"
 poweroff -f

@@ -6,7 +6,8 @@
 # fault.set=bad runs the bad-input cases, fault.set=faults the faults and
 # the lifecycle cases (lifecycle.sh), fault.set=debug a short rebind, a
 # shorter lifecycle with injected faults and the L1 unbind (for the debug
-# UML).
+# UML), fault.set=dma only the DMA faults of the fault set (5-8, when
+# working on DMA mapping).
 #
 # Each UML run is printed as
 #   FAULT-CASE-BEGIN: NAME
@@ -115,6 +116,15 @@ f_vmlck() {
 
 f_mlocked() { awk '/^Mlocked:/ { print $2 }' /proc/meminfo; }
 
+# f_meminfo KEY: a /proc/meminfo value in kB.
+f_meminfo() { awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo; }
+
+# The start of the MSI window that the host IOMMU reserves for device $1.
+f_msi_window() {
+	awk '$3 == "msi" { print $1; exit }' \
+		"/sys/bus/pci/devices/$1/iommu_group/reserved_regions"
+}
+
 # f_settle FDS PINNED: wait up to 30 s for L1's VFIO fds and pinned pages
 # to come down to at most these values (a base taken while something else
 # in L1 held a few pins, as in-flight direct I/O does, may be above what
@@ -197,6 +207,8 @@ bad_cases() {
 		vfio_uml.device=$E1000 vfio_uml.device=$G
 	# shellcheck disable=SC2086
 	f_case k-many 240 128M $UP fault.ns=1 vfio_uml.device=$G $fill
+	# m: edu's 28-bit DMA engine with 1 GiB of UML memory (edu_dma.ko).
+	f_case m-edu 240 1G fault.job=edu fault.dev=$EDU vfio_uml.device=$EDU
 
 	# i: an unprivileged user (uid/gid 1000) without, then with, access.
 	# The initramfs root comes from a mktemp -d directory (mode 700).
@@ -214,9 +226,14 @@ bad_cases() {
 	chgrp "$F_USER" "/dev/vfio/$gg"
 	chmod 660 "/dev/vfio/$gg"
 	f_case i-user-ok 120 128M $UP fault.ns=1 vfio_uml.device=$G
-	# l: the same user, memlock 16 MiB for 128 MiB of UML memory.
+	# l: the same user with memlock 16 MiB: far below mem=512M, which on
+	# demand is fine; eager mode pins all of mem= and is refused. 128 KiB
+	# is less than one chunk: refused as the device is probed.
 	F_RUNAS="/rig/runas $F_USER $F_USER 16384"
-	f_case l-memlock 120 128M $UP fault.ns=0 vfio_uml.device=$G
+	f_case l-memlock 120 512M $UP fault.ns=1 vfio_uml.device=$G
+	f_case l-memlock-eager 120 128M $UP fault.ns=0 vfio_uml.dma=eager vfio_uml.device=$G
+	F_RUNAS="/rig/runas $F_USER $F_USER 128"
+	f_case l-memlock-tiny 120 128M $UP fault.ns=0 vfio_uml.device=$G
 	F_RUNAS=
 
 	# h: no type1 IOMMU driver, then no vfio modules at all.
@@ -290,6 +307,55 @@ fault_dma() {
 	f_case dma 180 128M fault.job=dma fault.dev=$N2 vfio_uml.device=$N1 vfio_uml.device=$N2
 }
 
+# 6: a DMA into a buffer after its dma_unmap: in strict mode the IOMMU
+# refuses it, in the default mode the buffer's chunk is still mapped.
+fault_unmap() {
+	f_case unmap-strict 180 128M fault.job=dma fault.dmatest=unmap \
+		fault.dev=$N2 vfio_uml.dma=strict vfio_uml.device=$N1 vfio_uml.device=$N2
+	f_case unmap-ondemand 180 128M fault.job=dma fault.dmatest=unmap \
+		fault.dev=$N2 vfio_uml.device=$N1 vfio_uml.device=$N2
+}
+
+# 7: a 28-bit DMA mask and 1 GiB of UML memory, mostly above it, in each
+# DMA mode.
+fault_mask() {
+	local m
+	for m in ondemand eager strict; do
+		f_case mask-$m 300 1G fault.job=dma fault.dmatest=mask \
+			fault.dev=$N2 vfio_uml.dma=$m vfio_uml.device=$N2
+	done
+}
+
+# 8: UML memory beyond the host's first IOVA range (the MSI window at
+# 0xfee00000): data through both nvme, an nvme DMA into pages all over UML
+# memory (in eager mode also into the one under the MSI window), and what
+# L1 spends on it while UML runs: pinned pages, UML's VmLck and the shared
+# memory that holds UML's memory file.
+fault_bigmem() {
+	local name=$1 mem=$2
+	shift 2
+	mkdir -p /uml-root/go
+	f_start "$name" "$mem" fault.job=dma fault.dmatest=spread \
+		fault.hole="$(f_msi_window $N2)" fault.dev=$N2 fault.go="$name" \
+		fault.ns=2 "$@" vfio_uml.device=$N1 vfio_uml.device=$N2
+	if f_wait_log "$name" 'FAULT-WAITING' 900; then
+		f_info "$name: during mem=$mem pinned=$(f_pinned) vmlck=$(f_vmlck) shmem=$(f_meminfo Shmem) memtotal=$(f_meminfo MemTotal)"
+	else
+		f_info "$name: UML did not come up"
+	fi
+	touch "/uml-root/go/$name"
+	f_wait_exit 300
+	f_end "$name"
+}
+
+fault_bigmems() {
+	# Eager mode pins all of mem=: its file must fit in /dev/shm.
+	mount -o remount,size=90% /dev/shm
+	fault_bigmem big-4200m 4200M
+	fault_bigmem big-8g 8G
+	fault_bigmem big-eager-4200m 4200M vfio_uml.dma=eager
+}
+
 # 4: L1 takes N2 back (unbind from vfio-pci) while UML holds it; ARGS
 # are added to UML's command line.
 fault_unbind() {
@@ -337,6 +403,9 @@ bad)
 faults)
 	fault_rebind
 	fault_dma
+	fault_unmap
+	fault_mask
+	fault_bigmems
 	fault_kill
 	fault_cycles
 	lifecycle life 10 5
@@ -350,6 +419,12 @@ life)
 	lifekill
 	fault_unbind
 	;;
+dma)
+	fault_dma
+	fault_unmap
+	fault_mask
+	fault_bigmems
+	;;
 debug)
 	# The debug UML (tests/45-debug.sh) through the driver's run-time
 	# paths: MSI-X teardown and set-up, adding and releasing devices.
@@ -357,7 +432,10 @@ debug)
 	# One cycle of each: the paths are what KASAN and lockdep watch,
 	# and the debug UML is slow under TCG (busy re-adds the nvme, last
 	# the boot device, so re-adding is covered too).
-	lifecycle life 1 1
+	# In strict mode: each of the devices' DMA mappings is made and
+	# removed with its buffer, also as a device goes and as the last
+	# one takes the container with it.
+	lifecycle life 1 1 vfio_uml.dma=strict
 	setupreq
 	slowrel
 	# With MSI off the nvme driver takes INTx: its IRQ is still

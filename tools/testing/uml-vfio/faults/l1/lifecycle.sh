@@ -216,16 +216,18 @@ life_aer() {
 	f_cmd "$name" netgone $V1_MAC
 }
 
-# lifecycle NAME CYCLES BUSY: the run-time add/remove case, with N1 given
-# at boot: bad input, CYCLES add/remove cycles of N2 and V1, BUSY removals
-# of each under I/O, a stale BAR mapping, AER, then N1 removed (the
-# container goes, with UML's DMA mappings) and added again.
+# lifecycle NAME CYCLES BUSY [ARGS...]: the run-time add/remove case, with
+# N1 given at boot: bad input, CYCLES add/remove cycles of N2 and V1, BUSY
+# removals of each under I/O, a stale BAR mapping, AER, then N1 removed
+# (the container goes, with UML's DMA mappings) and added again. ARGS are
+# added to UML's command line.
 lifecycle() {
-	local name=$1 fds0 pin0
+	local name=$1 cycles=$2 busy=$3 fds0 pin0
+	shift 3
 	fds0=$(f_vfio_fds)
 	pin0=$(f_pinned)
 	f_info "$name: base fds=$fds0 pinned=$pin0"
-	if ! f_serve "$name" 128M vfio_uml.device=$N1; then
+	if ! f_serve "$name" 128M "$@" vfio_uml.device=$N1; then
 		f_wait_exit 1
 		f_end "$name"
 		return
@@ -236,11 +238,11 @@ lifecycle() {
 	f_info "$name: phase bad t=$(f_now)"
 	life_bad "$name"
 	f_info "$name: phase nvme t=$(f_now)"
-	life_nvme "$name" "$2"
+	life_nvme "$name" "$cycles"
 	f_info "$name: phase nic t=$(f_now)"
-	life_nic "$name" "$2"
+	life_nic "$name" "$cycles"
 	f_info "$name: phase busy t=$(f_now)"
-	life_busy "$name" "$3"
+	life_busy "$name" "$busy"
 	f_info "$name: phase stale t=$(f_now)"
 	life_stale "$name"
 	f_info "$name: phase aer t=$(f_now)"
