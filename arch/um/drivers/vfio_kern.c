@@ -314,14 +314,15 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 		goto put_group;
 	}
 
-	/* Whatever its last user left in it, the guest driver starts afresh. */
-	err = uml_vfio_user_reset_device(&dev->udev);
-	if (err == -ENOTTY)
+	/*
+	 * vfio-pci has just reset the device as it opened it, wherever it
+	 * can, and says so with VFIO_DEVICE_FLAGS_RESET: the guest driver
+	 * starts afresh. Another reset here would only cost boot time (a
+	 * function-level reset alone waits 100 ms).
+	 */
+	if (!dev->udev.can_reset)
 		pr_info("%s: the host cannot reset it: the guest driver gets it as its last user left it\n",
 			dev->name);
-	else if (err)
-		pr_warn("%s: resetting it: %s (going on without a reset)\n",
-			dev->name, uml_vfio_user_strerror(err));
 
 	err = uml_vfio_intr_init(dev);
 	if (err)
