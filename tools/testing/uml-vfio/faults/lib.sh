@@ -96,8 +96,11 @@ case_check() {
 
 	out=$(case_log "$name")
 	WHY=
+	bad=$(case_info "$name" | grep -m1 '^HUNG: ' || true)
 	if [ -z "$out" ]; then
 		WHY="case did not run (no FAULT-CASE-BEGIN: $name)"
+	elif [ -n "$bad" ]; then
+		WHY="UML ${bad%%;*} (its tasks' stacks are in the case's log)"
 	elif ! grep -q "^FAULT-CASE-END: $name exit=0 " <<<"$out"; then
 		WHY="UML did not exit 0: $(grep "^FAULT-CASE-END: $name " <<<"$out" || echo 'no end line')"
 	elif ! grep -q '^FAULT-UML-INIT-OK' <<<"$out"; then

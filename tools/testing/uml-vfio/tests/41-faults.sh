@@ -346,7 +346,7 @@ faults_prepare
 echo "# faults: booting L1 with two nvme and a NIC; rebind, rogue DMA, DMA after unmap, DMA masks, mem=4200M and 8G, 10 kills, 20 cycles, add/remove over mconsole, L1 unbind (~13 min under TCG, twice that on a busy host)"
 rc=0
 # 6 GiB for L1: eager mode pins all of a 4200M UML there.
-RIG_MEM=6G faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2,$LIFE_V1" "$FLOG" 3000 || rc=$?
+RIG_MEM=6G faults_boot faults "$FAULTS/devices-faults.sh" "$N1,$N2,$LIFE_V1" "$FLOG" 2100 || rc=$?
 faults_ran fault "$FLOG" "$rc" || true
 check_rebind
 check_dma

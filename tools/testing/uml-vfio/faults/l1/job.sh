@@ -40,16 +40,37 @@ f_start() {
 	F_PID=$!
 }
 
-# f_wait_exit SECS: wait for F_PID, killing it after SECS; sets F_RC.
+# f_wait_exit SECS: wait for F_PID, killing it after SECS; sets F_RC. A
+# process that SIGKILL does not end within 20 s (stuck in L1's kernel) is
+# left behind rather than waited for: F_RC=255.
 f_wait_exit() {
 	local i=0
 	while kill -0 "$F_PID" 2>/dev/null && [ $i -lt $(($1 * 2)) ]; do
 		sleep 0.5
 		i=$((i + 1))
 	done
-	kill -0 "$F_PID" 2>/dev/null && kill -9 "$F_PID"
+	if kill -0 "$F_PID" 2>/dev/null; then
+		kill -9 "$F_PID"
+		i=0
+		while f_threads_left "$F_PID" && [ $i -lt 40 ]; do
+			sleep 0.5
+			i=$((i + 1))
+		done
+		if f_threads_left "$F_PID"; then
+			f_info "pid $F_PID: SIGKILL did not end it within 20 s; left behind"
+			F_RC=255
+			return
+		fi
+	fi
 	F_RC=0
 	wait "$F_PID" || F_RC=$?
+}
+
+# f_threads_left PID: true while a thread of PID is not a zombie yet (one
+# stuck in L1's kernel keeps the process from being reaped).
+f_threads_left() {
+	awk '{ sub(/.*\) /, ""); if ($1 != "Z") n++ } END { exit !n }' \
+		"/proc/$1/task/"*/stat 2>/dev/null
 }
 
 # f_end NAME: print the case's UML console and L1 kernel log.

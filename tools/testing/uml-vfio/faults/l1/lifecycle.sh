@@ -17,6 +17,7 @@
 # move 1 MiB. Each command is a round trip through hostfs, polled every
 # 0.1 s by UML and every 0.2 s here.
 
+F_HUNG=
 V1=0000:01:00.0
 V1_MAC=52:54:00:12:34:51
 V1_ADDR=10.0.2.2
@@ -37,32 +38,59 @@ f_serve() {
 	mkdir -p /uml-root/go
 	F_CMDN=0
 	F_MCN=0
+	F_HUNG=
 	f_start "$name" "$@" fault.job=serve umid="$name"
 	f_wait_log "$name" '^FAULT-SERVING' 300 && return 0
 	f_info "$name: UML did not come up"
 	return 1
 }
 
+# f_hung NAME WHAT: case NAME's UML did not finish WHAT: its tasks' stacks
+# go to its console (sysrq runs in UML's interrupt context, so it answers
+# while a config or remove is stuck), then it is killed, and the case's
+# remaining f_mc and f_cmd calls return 125 at once instead of each
+# waiting out its timeout.
+f_hung() {
+	local sock="/dev/shm/uml-$1/$1/mconsole" k p t
+	F_HUNG=$1
+	f_info "$1: HUNG: $2; UML's tasks follow in its console, then it is killed"
+	# Where L1 sees UML's host threads: in L1's kernel, or not.
+	for p in $(f_uml_pids); do
+		for t in "/proc/$p/task/"*; do
+			f_info "$1: L1 task ${t##*/} $(cat "$t/comm" 2>/dev/null) state=$(awk '{ sub(/.*\) /, ""); print $1 }' "$t/stat" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null) stack: $(tr '\n' '|' < "$t/stack" 2>/dev/null)"
+		done
+	done
+	for k in 8 w t; do
+		timeout -s KILL 10 uml_mconsole "$sock" sysrq $k > /dev/null 2>&1
+	done
+	sleep 2
+	kill -9 "$F_PID" 2>/dev/null
+}
+
 # f_mc NAME ARGS...: uml_mconsole ARGS for case NAME's UML; logs the reply
-# and returns uml_mconsole's exit status (the reply's error code).
+# and returns uml_mconsole's exit status (the reply's error code). A
+# request UML does not answer within 120 s ends the case (f_hung).
 f_mc() {
 	local name=$1 rc=0 t0 reply
 	shift
 	F_MCN=$((F_MCN + 1))
+	[ "$F_HUNG" = "$name" ] && return 125
 	t0=$(f_now)
-	uml_mconsole "/dev/shm/uml-$name/$name/mconsole" "$@" > /tmp/mc.out 2>&1 || rc=$?
+	timeout -s KILL 120 uml_mconsole "/dev/shm/uml-$name/$name/mconsole" "$@" > /tmp/mc.out 2>&1 || rc=$?
 	# It looks for the socket under ~/.uml and /tmp/uml before the path.
 	reply=$(grep -v "^Warning: couldn't stat file" /tmp/mc.out | tr '\n' ' ')
 	f_info "$name: mc $F_MCN rc=$rc secs=$(f_secs "$t0"): $* -> $reply"
+	[ $rc -eq 137 ] && f_hung "$name" "mconsole $* (no reply within 120 s)"
 	return $rc
 }
 
 # f_cmd NAME CMD...: has case NAME's UML run CMD; returns its status (124
-# if UML did not answer within 120 s).
+# if UML did not answer within 120 s, which ends the case: f_hung).
 f_cmd() {
 	local name=$1 rc=124 i=0
 	shift
 	F_CMDN=$((F_CMDN + 1))
+	[ "$F_HUNG" = "$name" ] && return 125
 	echo "$*" > /uml-root/go/cmd.tmp
 	mv /uml-root/go/cmd.tmp "/uml-root/go/cmd.$F_CMDN"
 	while [ $i -lt 600 ] && kill -0 "$F_PID" 2>/dev/null; do
@@ -74,6 +102,8 @@ f_cmd() {
 		i=$((i + 1))
 	done
 	f_info "$name: cmd $F_CMDN rc=$rc: $*"
+	[ "$rc" = 124 ] && kill -0 "$F_PID" 2>/dev/null &&
+		f_hung "$name" "command $* (no answer within 120 s)"
 	return "$rc"
 }
 
@@ -101,7 +131,7 @@ f_quit() {
 
 # f_reopen NAME TAG BDF: L1 opens BDF's group and device itself.
 f_reopen() {
-	f_info "$1: $2 $(vfio-reopen "$3" 2>&1 | tr '\n' ' ')"
+	f_info "$1: $2 $(timeout -s KILL 60 vfio-reopen "$3" 2>&1 | tr '\n' ' ')"
 }
 
 # f_drop NAME TAG FDS PINNED: wait up to 30 s for L1's VFIO fds and pinned
