@@ -6,7 +6,12 @@
  *   tsrun MARKER COMMAND [ARGS...]
  *
  * After the command's output ends it prints "BENCH-READY-AT: secs=S" (or
- * "BENCH-READY-AT: none") and exits with the command's status.
+ * "BENCH-READY-AT: none") and exits with the command's status. Before that,
+ * "BENCH-KERNEL-LINE-AT: secs=S stamp=T" says when the first line that
+ * starts with a kernel log time stamp ("[    0.310000] ...") came, and its
+ * stamp T: S - T is at most how long UML took from its launch until its
+ * kernel's clock started (more only if the kernel printed the line later
+ * than it logged it, as when its console output waits behind other work).
  *
  * It also measures the host CPU time the command and its descendants (UML,
  * its threads and processes) use while idle: between a line containing
@@ -155,7 +160,7 @@ int main(int argc, char **argv)
 	static char line[4096];
 	const char *marker;
 	static struct task_ns idle_a[MAX_TASKS], idle_b[MAX_TASKS];
-	double t0, ready = -1, idle_t = -1;
+	double t0, ready = -1, idle_t = -1, kline = -1, kstamp = 0;
 	size_t idle_na = 0;
 	size_t len = 0;
 	int p[2], st;
@@ -190,6 +195,8 @@ int main(int argc, char **argv)
 			line[len] = 0;
 			if (ready < 0 && strstr(line, marker))
 				ready = now() - t0;
+			if (kline < 0 && sscanf(line, "[%lf]", &kstamp) == 1)
+				kline = now() - t0;
 			if (strstr(line, "BENCH-IDLE-BEGIN")) {
 				idle_na = tree_tasks(pid, idle_a);
 				idle_t = now();
@@ -209,6 +216,9 @@ int main(int argc, char **argv)
 		}
 	}
 	waitpid(pid, &st, 0);
+	if (kline >= 0)
+		printf("BENCH-KERNEL-LINE-AT: secs=%.3f stamp=%.3f\n", kline,
+		       kstamp);
 	if (ready >= 0)
 		printf("BENCH-READY-AT: secs=%.3f\n", ready);
 	else
