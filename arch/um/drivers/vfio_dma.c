@@ -8,10 +8,12 @@
  *
  * vfio_uml.dma= picks how:
  * - ondemand (the default): UML memory is mapped in chunks (256 KiB or
- *   more) the first time a device maps a buffer in one, at an IOVA
- *   allocated for it, and stays mapped; after that, mapping a buffer in
- *   the chunk is a table lookup. Boot time and pinned memory follow what
- *   the devices use, not mem=.
+ *   more) the first time a device maps a buffer in one, and stays mapped;
+ *   after that, mapping a buffer in the chunk is a table lookup. A chunk's
+ *   IOVA follows from its address, in a window of IOVAs as large as UML
+ *   memory, so chunks mapped at different times are still neighbours in
+ *   IOVA space. Boot time and pinned memory follow what the devices use,
+ *   not mem=.
  * - eager: all of UML memory is mapped when the first device is set up,
  *   at IOVA == UML physical address. Chunks whose addresses the host
  *   reserves or its PCI devices use are left out there and mapped on
@@ -97,6 +99,12 @@ static struct {
 	unsigned long first;		/* the chunk number of lo */
 	unsigned long nr_chunks;
 	u64 *chunk;			/* IOVA | UML_VFIO_CHUNK_MAPPED, or 0 */
+	/*
+	 * ondemand: IOVAs reserved for all chunks, chunk c at window +
+	 * (c << shift), so that neighbouring chunks are neighbours in IOVA
+	 * space; 0 if none could be reserved.
+	 */
+	dma_addr_t window;
 	/* ondemand, eager: buffers mapped on their own, by IOVA page */
 	struct xarray own;
 	atomic_long_t mapped;		/* bytes mapped, for messages */
@@ -532,6 +540,36 @@ static int uml_vfio_dma_map_all(const char *dev)
 	return 0;
 }
 
+/*
+ * ondemand: reserves the window of IOVAs the chunks are mapped at, as high
+ * as the host allows (chunks stay mapped: up there, they leave the IOVAs
+ * that narrow DMA masks need), aligned to a chunk. Without room for it,
+ * chunks get IOVAs as they are mapped, as for masks below the window.
+ */
+static void uml_vfio_dma_window(void)
+{
+	unsigned long align = 1UL << (uml_vfio_dma.shift - PAGE_SHIFT);
+	unsigned long pages = uml_vfio_dma.nr_chunks * align;
+	unsigned long first, last, base;
+	int i;
+
+	/* The stretches between the IOVAs kept out of use, top down. */
+	for (i = uml_vfio_dma.nr_avoid; i >= 0; i--) {
+		first = i ? uml_vfio_dma.avoid[i - 1].last + 1 :
+			    uml_vfio_dma.min_pfn;
+		last = i < uml_vfio_dma.nr_avoid ?
+		       uml_vfio_dma.avoid[i].first - 1 : uml_vfio_dma.max_pfn;
+		if (last < first || last - first + 1 < pages)
+			continue;
+		base = ALIGN_DOWN(last + 1 - pages, align);
+		if (base < first)
+			continue;
+		if (reserve_iova(&uml_vfio_dma.iovad, base, base + pages - 1))
+			uml_vfio_dma.window = PFN_PHYS(base);
+		return;
+	}
+}
+
 /* Says how devices' DMA will be mapped, and where the host lets it go. */
 static void uml_vfio_dma_say_mode(void)
 {
@@ -544,6 +582,13 @@ static void uml_vfio_dma_say_mode(void)
 			       uml_vfio_dma.range[i].last);
 	if (uml_vfio_dma_mode == UML_VFIO_DMA_STRICT)
 		pr_info("DMA: strict, a mapping per buffer; host IOVA ranges %s\n",
+			ranges);
+	else if (uml_vfio_dma.window)
+		pr_info("DMA: on demand, in %lu KiB chunks at IOVAs %#llx-%#llx; host IOVA ranges %s\n",
+			(1UL << uml_vfio_dma.shift) >> 10,
+			(u64)uml_vfio_dma.window,
+			(u64)uml_vfio_dma.window +
+			((u64)uml_vfio_dma.nr_chunks << uml_vfio_dma.shift) - 1,
 			ranges);
 	else
 		pr_info("DMA: on demand, in %lu KiB chunks; host IOVA ranges %s\n",
@@ -613,7 +658,10 @@ int uml_vfio_dma_map_memory(const char *dev)
 	/* Buffers are mapped and unmapped in interrupt context too. */
 	xa_init_flags(&uml_vfio_dma.own, XA_FLAGS_LOCK_IRQ);
 	atomic_long_set(&uml_vfio_dma.mapped, 0);
+	uml_vfio_dma.window = 0;
 
+	if (uml_vfio_dma_mode == UML_VFIO_DMA_ONDEMAND)
+		uml_vfio_dma_window();
 	if (uml_vfio_dma_mode == UML_VFIO_DMA_EAGER) {
 		err = uml_vfio_dma_map_all(dev);
 		if (err) {
@@ -692,22 +740,26 @@ static dma_addr_t uml_vfio_chunk_iova(phys_addr_t phys, size_t size, u64 mask)
 
 /*
  * Maps chunks [@c, @c + @n), all unmapped, with one host call, at IOVAs
- * below @mask. Called with the lock held.
+ * below @mask: in the window if it lies below @mask, else wherever there
+ * is room. Called with the lock held.
  */
 static int uml_vfio_chunk_map_run(const char *dev, unsigned long c,
 				  unsigned long n, u64 mask)
 {
-	unsigned long pages = n << (uml_vfio_dma.shift - PAGE_SHIFT), pfn;
+	unsigned long pages = n << (uml_vfio_dma.shift - PAGE_SHIFT), pfn = 0;
+	dma_addr_t iova = uml_vfio_dma.window + ((u64)c << uml_vfio_dma.shift);
 	phys_addr_t start, end;
-	dma_addr_t iova;
 	int err;
 
 	lockdep_assert_held(&uml_vfio_dma.lock);
 
-	pfn = uml_vfio_iova_alloc(pages, mask, true);
-	if (!pfn)
-		return -ERANGE;
-	iova = PFN_PHYS(pfn);
+	if (!uml_vfio_dma.window ||
+	    iova + ((u64)n << uml_vfio_dma.shift) - 1 > mask) {
+		pfn = uml_vfio_iova_alloc(pages, mask, true);
+		if (!pfn)
+			return -ERANGE;
+		iova = PFN_PHYS(pfn);
+	}
 	uml_vfio_chunk_span(c, n, &start, &end);
 	err = uml_vfio_user_dma_map(uml_vfio_container.fd,
 				    (unsigned long)__va(start),
@@ -715,7 +767,8 @@ static int uml_vfio_chunk_map_run(const char *dev, unsigned long c,
 				    end - start,
 				    UML_VFIO_DMA_READ | UML_VFIO_DMA_WRITE);
 	if (err) {
-		free_iova(&uml_vfio_dma.iovad, pfn);
+		if (pfn)
+			free_iova(&uml_vfio_dma.iovad, pfn);
 		uml_vfio_dma_refused(dev, "mapping UML memory for DMA",
 				     end - start, err);
 		return err;
