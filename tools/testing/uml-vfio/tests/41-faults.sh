@@ -162,6 +162,22 @@ check_mask() {
 	done
 }
 
+# same_iova_offset BLOCKS: do all "phys P dma D" lines have the same D - P?
+# On demand, chunks sit in a window at their offset in UML memory, so
+# chunks mapped at different times are neighbours in IOVA space too.
+same_iova_offset() {
+	local line phys dma off first=""
+
+	while read -r line; do
+		phys=$(sed -n 's/.* phys \(0x[0-9a-f]*\) dma .*/\1/p' <<<"$line")
+		dma=$(sed -n 's/.* dma \(0x[0-9a-f]*\):.*/\1/p' <<<"$line")
+		[ -n "$phys" ] && [ -n "$dma" ] || return 1
+		off=$((dma - phys))
+		[ -z "$first" ] && first=$off
+		[ "$off" = "$first" ] || return 1
+	done <<<"$1"
+}
+
 # 8: mem=4200M and 8G: data, DMA all over memory, L1's memory use.
 check_bigmem() {
 	local name=$1 mode=$2 what info blocks bad pinned mem vmlck shmem
@@ -185,6 +201,10 @@ check_bigmem() {
 	   { grep -v 'in the hole' <<<"$blocks" | grep -qvE 'phys (0x[0-9a-f]+) dma \1:' ||
 	     grep 'in the hole' <<<"$blocks" | grep -qE 'phys (0x[0-9a-f]+) dma \1:'; }; then
 		fail "$what" "eager mode: not IOVA == physical address but for the MSI window: $(tr '\n' '|' <<<"$blocks")" "$FLOG"
+		return
+	fi
+	if [ "$mode" = ondemand ] && ! same_iova_offset "$blocks"; then
+		fail "$what" "on demand: chunks not at one offset from their address (the IOVA window): $(tr '\n' '|' <<<"$blocks")" "$FLOG"
 		return
 	fi
 	pass "$what"
