@@ -35,7 +35,7 @@ COLUMNS = ["native", "uml", "uml_upstream", "uml_eager", "uml_strict", "uml_nomm
 PAIRS = [("uml_upstream", "upstream"), ("uml_eager", "eager")]
 
 # UML boots: the log's name in a column's raw files, and its metric.
-BOOTS = [("uml-256m.log", "boot_to_ready_s_256m"),
+BOOTS = [("uml-ready-256m.log", "boot_to_ready_s_256m"),
          ("uml-1g.log", "boot_to_ready_s_1g"),
          ("uml-4g.log", "boot_to_ready_s_4g"),
          ("uml-nodev-256m.log", "boot_to_ready_s_nodev_256m"),
@@ -247,6 +247,18 @@ def boot_note(results):
             out.append("%s/%s (%s, medians): %.3f; goal <= %.2f: %s"
                        % (key[len("boot_to_ready_s_"):], base[len("boot_to_ready_s_"):],
                           col, r, goal, why))
+    # What the devices add at each size, and how UML's own boot grows.
+    share = []
+    for size in ("256m", "1g", "4g"):
+        b, n = med("boot_to_ready_s_" + size), med("boot_to_ready_s_nodev_" + size)
+        if b is not None and n is not None:
+            share.append("%s %.2f s" % (size, b - n))
+    if share:
+        own = ratio(med("boot_to_ready_s_nodev_4g"), med("boot_to_ready_s_nodev_256m"))
+        out.append("devices' share (uml minus its no-device boot at the same mem=, medians): %s%s"
+                   % (", ".join(share),
+                      "" if own is None else
+                      "; UML's own boot, nodev_4g/nodev_256m: %.3f" % own))
     if out:
         out.insert(0, "boot_to_ready_s_*: from UML's launch until its init sees nvme0n1 "
                    "(nodev: until init runs), once per L1 boot and column in round 1")
