@@ -280,19 +280,18 @@ static int uml_vfio_fault_request(struct uml_vfio_device *dev)
 static int uml_vfio_registered;
 
 /**
- * uml_vfio_open_device() - set a device up and register it with virt-pci
+ * uml_vfio_open_begin() - find a device's group and attach it
  * @dev: device, with its name set
+ * @early: also start opening the device in a host thread (at boot)
  *
- * Called with uml_vfio_mtx held. Every failure is reported in one line that
- * names the device and the failing step.
+ * The first step of a set-up, which uml_vfio_open_device() completes.
+ * Called with uml_vfio_mtx held; failures are reported as in
+ * uml_vfio_open_device(), and leave nothing to undo.
  *
  * Return: 0 or a negative errno.
  */
-static int uml_vfio_open_device(struct uml_vfio_device *dev)
+static int uml_vfio_open_begin(struct uml_vfio_device *dev, bool early)
 {
-	unsigned long flags;
-	const char *step;
-	bool asked;
 	int err;
 
 	lockdep_assert_held(&uml_vfio_mtx);
@@ -306,6 +305,31 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 	dev->group = uml_vfio_get_group(dev->name);
 	if (IS_ERR(dev->group))
 		return PTR_ERR(dev->group);
+
+	/* Without the thread, set-up opens the device itself. */
+	if (early)
+		uml_vfio_user_open_early(&dev->udev, dev->group->fd, dev->name);
+	return 0;
+}
+
+/**
+ * uml_vfio_open_device() - set a device up and register it with virt-pci
+ * @dev: device, after uml_vfio_open_begin()
+ *
+ * Called with uml_vfio_mtx held. Every failure is reported in one line that
+ * names the device and the failing step, and undoes uml_vfio_open_begin()
+ * too.
+ *
+ * Return: 0 or a negative errno.
+ */
+static int uml_vfio_open_device(struct uml_vfio_device *dev)
+{
+	unsigned long flags;
+	const char *step;
+	bool asked;
+	int err;
+
+	lockdep_assert_held(&uml_vfio_mtx);
 
 	err = uml_vfio_user_setup_device(&dev->udev, dev->group->fd, dev->name,
 					 &step);
@@ -602,7 +626,8 @@ static const struct kernel_param_ops uml_vfio_cmdline_param_ops = {
 	.get = uml_vfio_cmdline_get,
 };
 
-device_param_cb(device, &uml_vfio_cmdline_param_ops, NULL, 0400);
+/* Not device_param_cb(): uml_vfio_init_early() needs the values. */
+module_param_cb(device, &uml_vfio_cmdline_param_ops, NULL, 0400);
 __uml_help(uml_vfio_cmdline_param_ops,
 	   "vfio_uml.device=<domain:bus:slot.function>\n"
 	   "    Pass a host PCI device, bound to vfio-pci, through to UML via VFIO.\n"
@@ -702,7 +727,9 @@ static int uml_vfio_add(const char *arg, char *msg, size_t size)
 		return uml_vfio_msg_end(arg, -ENOMEM);
 
 	list_add_tail(&dev->list, &uml_vfio_devices);
-	err = uml_vfio_open_device(dev);
+	err = uml_vfio_open_begin(dev, false);
+	if (!err)
+		err = uml_vfio_open_device(dev);
 	if (err) {
 		list_del(&dev->list);
 		kfree(dev);
@@ -860,31 +887,53 @@ static struct mc_device uml_vfio_mc = {
 	.remove		= uml_vfio_mc_remove,
 };
 
-static int __init uml_vfio_init(void)
+/*
+ * The devices given at boot, as early as the slab allocator allows: their
+ * groups are attached and each device is opened in a host thread, so that
+ * vfio-pci resets them while the rest of UML boots. uml_vfio_init() sets
+ * them up once virt-pci and the guest drivers are there.
+ */
+static int __init uml_vfio_init_early(void)
 {
 	struct uml_vfio_device *dev, *next;
-	char name[UML_VFIO_NAME_LEN], msg[128];
+	char name[UML_VFIO_NAME_LEN];
 	size_t pos;
 
 	if (uml_vfio_args_truncated)
 		pr_err("too many vfio_uml.device= parameters; ignoring the last ones\n");
 
-	scoped_guard(mutex, &uml_vfio_mtx) {
-		/* All of them first, so that duplicates of failed ones are caught. */
-		for (pos = 0; pos < uml_vfio_args_len;
-		     pos += strlen(uml_vfio_args + pos) + 1) {
-			if (uml_vfio_check_addr(uml_vfio_args + pos, name))
-				continue;
-			if (uml_vfio_find(name)) {
-				uml_vfio_err("%s: given more than once; using it once\n",
-					     name);
-				continue;
-			}
-			dev = uml_vfio_alloc(name);
-			if (dev)
-				list_add_tail(&dev->list, &uml_vfio_devices);
+	guard(mutex)(&uml_vfio_mtx);
+	/* All of them first, so that duplicates of failed ones are caught. */
+	for (pos = 0; pos < uml_vfio_args_len;
+	     pos += strlen(uml_vfio_args + pos) + 1) {
+		if (uml_vfio_check_addr(uml_vfio_args + pos, name))
+			continue;
+		if (uml_vfio_find(name)) {
+			uml_vfio_err("%s: given more than once; using it once\n",
+				     name);
+			continue;
 		}
+		dev = uml_vfio_alloc(name);
+		if (dev)
+			list_add_tail(&dev->list, &uml_vfio_devices);
+	}
 
+	list_for_each_entry_safe(dev, next, &uml_vfio_devices, list) {
+		if (uml_vfio_open_begin(dev, true)) {
+			list_del(&dev->list);
+			kfree(dev);
+		}
+	}
+	return 0;
+}
+early_initcall(uml_vfio_init_early);
+
+static int __init uml_vfio_init(void)
+{
+	struct uml_vfio_device *dev, *next;
+	char msg[128];
+
+	scoped_guard(mutex, &uml_vfio_mtx) {
 		list_for_each_entry_safe(dev, next, &uml_vfio_devices, list) {
 			if (uml_vfio_open_device(dev)) {
 				list_del(&dev->list);
@@ -921,6 +970,9 @@ static void uml_vfio_exit(void)
 
 	WRITE_ONCE(uml_vfio_exiting, true);
 	list_for_each_entry_safe(dev, next, &uml_vfio_devices, list) {
+		/* Given at boot, not set up yet: the host closes its group. */
+		if (READ_ONCE(dev->state) == UML_VFIO_SETUP)
+			continue;
 		/*
 		 * The kernel is halting: vfio-pci resets the device as it is
 		 * closed, and the guest's direct windows into its BARs were

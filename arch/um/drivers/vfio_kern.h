@@ -29,7 +29,9 @@
  *   under them.
  *
  * A device's life: UML_VFIO_SETUP while it is set up (uml_vfio_mtx held
- * throughout), UML_VFIO_ACTIVE once registered with virt-pci, then
+ * throughout, but for a device given at boot between its early start and
+ * its set-up in the late initcall, when no command can reach it yet),
+ * UML_VFIO_ACTIVE once registered with virt-pci, then
  * UML_VFIO_RELEASING from the moment whatever releases it claims it (see
  * uml_vfio_request()) until it is freed. Only the claimant releases it.
  */

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -687,6 +689,83 @@ int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev)
 	return 0;
 }
 
+/* A device fd opened in a host thread of its own (uml_vfio_user_open_early()). */
+struct vfio_opener {
+	pthread_t thread;
+	int group;
+	int fd;			/* the device fd or a negative errno */
+	char device[32];	/* "dddddddd:bb:ss.f" */
+};
+
+static void *vfio_open_thread(void *arg)
+{
+	struct vfio_opener *op = arg;
+
+	op->fd = ioctl(op->group, VFIO_GROUP_GET_DEVICE_FD, op->device);
+	if (op->fd < 0)
+		op->fd = -errno;
+	return NULL;
+}
+
+/* Return: the fd the thread opened, or its negative errno. */
+static int vfio_open_wait(struct vfio_opener *op)
+{
+	int fd;
+
+	pthread_join(op->thread, NULL);
+	fd = op->fd;
+	kfree(op);
+	return fd;
+}
+
+/**
+ * uml_vfio_user_open_early() - start opening a device fd in a host thread
+ * @dev: device, not set up yet
+ * @group: its group fd, in the container
+ * @device: device name
+ *
+ * vfio-pci resets a device as it is opened; a function-level reset alone
+ * waits 100 ms. Opened in a thread of its own, a device given at boot is
+ * reset while UML boots on, and at the same time as the other devices.
+ * uml_vfio_user_setup_device() waits for the thread. The thread blocks
+ * every signal: UML's are for its main thread.
+ *
+ * Return: 0, or a negative errno if no thread was started (then
+ * uml_vfio_user_setup_device() opens the device itself).
+ */
+int uml_vfio_user_open_early(struct uml_vfio_user_device *dev, int group,
+			     const char *device)
+{
+	struct vfio_opener *op;
+	sigset_t all, old;
+	int err;
+
+	op = uml_kmalloc(sizeof(*op), UM_GFP_KERNEL);
+	if (!op)
+		return -ENOMEM;
+	op->group = group;
+	if (snprintf(op->device, sizeof(op->device), "%s", device) >=
+	    sizeof(op->device)) {
+		kfree(op);
+		return -ENAMETOOLONG;
+	}
+
+	sigfillset(&all);
+	err = pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (err) {
+		kfree(op);
+		return -err;
+	}
+	err = pthread_create(&op->thread, NULL, vfio_open_thread, op);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		kfree(op);
+		return -err;
+	}
+	dev->opener = op;
+	return 0;
+}
+
 /**
  * uml_vfio_user_setup_device() - open a device of an attached group
  * @dev: filled in on success
@@ -708,9 +787,16 @@ int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 	dev->reqfd = -1;
 	dev->errfd = -1;
 	*step = "getting device fd";
-	dev->device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, device);
+	if (dev->opener) {
+		dev->device = vfio_open_wait(dev->opener);
+		dev->opener = NULL;
+	} else {
+		dev->device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, device);
+		if (dev->device < 0)
+			dev->device = -errno;
+	}
 	if (dev->device < 0)
-		return -errno;
+		return dev->device;
 
 	*step = "reading device info";
 	if (ioctl(dev->device, VFIO_DEVICE_GET_INFO, &device_info) < 0) {

@@ -40,6 +40,8 @@ struct uml_vfio_user_region {
 
 struct uml_vfio_user_device {
 	int device;
+	/* The thread opening it, if uml_vfio_user_open_early() started one. */
+	void *opener;
 	/* Readiness of all vector eventfds, registered as one UML IRQ. */
 	int epoll;
 	/* VFIO's request and error eventfds, or -1 if the device has none. */
@@ -101,6 +103,8 @@ int uml_vfio_user_group_viable(int group);
 int uml_vfio_user_set_container(int container, int group);
 void uml_vfio_user_unset_container(int container, int group);
 
+int uml_vfio_user_open_early(struct uml_vfio_user_device *dev, int group,
+			     const char *device);
 int uml_vfio_user_setup_device(struct uml_vfio_user_device *dev, int group,
 			       const char *device, const char **step);
 int uml_vfio_user_map_bars(struct uml_vfio_user_device *dev);
