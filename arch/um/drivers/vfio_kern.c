@@ -245,11 +245,13 @@ void uml_vfio_host_event(struct uml_vfio_device *dev, int event)
  *       device back just before it is registered, then fails
  *   vfio_uml.fault=slow_release   each release waits 5 s before it removes
  *       the guest driver, so that a test can try to remove it meanwhile
+ *   vfio_uml.fault=device_fd      the early open of each device given at
+ *       boot asks the host for a device its group does not have
  */
 static char uml_vfio_fault[16];
 #ifdef CONFIG_FAULT_INJECTION
 module_param_string(fault, uml_vfio_fault, sizeof(uml_vfio_fault), 0644);
-MODULE_PARM_DESC(fault, "Inject a fault: request_setup or slow_release");
+MODULE_PARM_DESC(fault, "Inject a fault: request_setup, slow_release or device_fd");
 #endif
 
 static bool uml_vfio_fault_on(const char *what)
@@ -308,7 +310,9 @@ static int uml_vfio_open_begin(struct uml_vfio_device *dev, bool early)
 
 	/* Without the thread, set-up opens the device itself. */
 	if (early)
-		uml_vfio_user_open_early(&dev->udev, dev->group->fd, dev->name);
+		uml_vfio_user_open_early(&dev->udev, dev->group->fd,
+					 uml_vfio_fault_on("device_fd") ?
+					 "injected" : dev->name);
 	return 0;
 }
 
@@ -334,7 +338,9 @@ static int uml_vfio_open_device(struct uml_vfio_device *dev)
 	err = uml_vfio_user_setup_device(&dev->udev, dev->group->fd, dev->name,
 					 &step);
 	if (err) {
-		uml_vfio_fail(dev->name, step, err, NULL);
+		uml_vfio_fail(dev->name, step, err,
+			      uml_vfio_fault_on("device_fd") ?
+			      "injected: vfio_uml.fault=device_fd" : NULL);
 		goto put_group;
 	}
 
