@@ -246,6 +246,33 @@ check_setupreq() {
 	fi
 }
 
+# check_devfd: the early open of the devices given at boot fails in its
+# host thread (vfio_uml.fault=device_fd, debug UML).
+check_devfd() {
+	local out info d name="lifecycle: a device open failing in its early host thread is reported and undone"
+
+	count_tried fault
+	out=$(case_log devfd)
+	info=$(case_info devfd)
+	if ! case_check devfd; then
+		fail "$name" "$WHY" "$FLOG"
+		return
+	fi
+	for d in "$LIFE_N1" "$LIFE_N2"; do
+		if ! grep -qE "^vfio_uml: $d: getting device fd: .* \\(injected: vfio_uml.fault=device_fd\\)$" <<<"$out"; then
+			fail "$name" "at boot: $(grep -m1 "^vfio_uml: $d" <<<"$out" || echo "no vfio_uml line for $d")" "$FLOG"
+			return
+		fi
+	done
+	if ! grep -q '^after boot fds=0$' <<<"$info"; then
+		fail "$name" "UML kept VFIO fds of the failed devices: $(grep -m1 '^after boot' <<<"$info" || echo 'no fd count')" "$FLOG"
+	elif [ "$(grep -cE '^(mc|cmd) [0-9]+ rc=0[ :]' <<<"$info")" -ne 4 ]; then
+		fail "$name" "adding the devices afterwards: $(grep -E '^(mc|cmd) ' <<<"$info" | tr '\n' '|')" "$FLOG"
+	else
+		pass "$name: both devices at boot, with no VFIO fd left; both are added and work afterwards"
+	fi
+}
+
 # check_slowrel: while UML releases a device the host asked back (held by
 # vfio_uml.fault=slow_release), mconsole's remove and add get error replies.
 check_slowrel() {

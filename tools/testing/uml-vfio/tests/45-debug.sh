@@ -191,7 +191,7 @@ ran_clean() {
 	return 1
 }
 
-for c in life setupreq slowrel; do
+for c in life setupreq devfd slowrel; do
 	if ran_clean "$c"; then
 		pass "$NAME: $c with no report"
 	else
@@ -206,6 +206,7 @@ else
 		"no 'vfio_uml: DMA: strict' line" "$FLOG"
 fi
 check_setupreq
+check_devfd
 check_slowrel
 for c in rebind unbind; do
 	name="$NAME: $c with no report"

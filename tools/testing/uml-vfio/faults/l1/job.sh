@@ -458,6 +458,7 @@ debug)
 	# one takes the container with it.
 	lifecycle life 1 1 vfio_uml.dma=strict
 	setupreq
+	devfd
 	slowrel
 	# With MSI off the nvme driver takes INTx: its IRQ is still
 	# requested while UML gives the device back.
