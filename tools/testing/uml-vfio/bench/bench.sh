@@ -12,6 +12,7 @@
 #      uml_eager per boot, paired) BENCH_RUNTIME (3 s per fio job) BENCH_PINGS (100)
 #      BENCH_TCP_SECS (8) BENCH_PROBES (7 timed binds per device and column)
 #      BENCH_IDLE_SECS (5: idle time of each full UML run, its CPU measured)
+#      BENCH_BOOT_REPS (3: boot-time runs of column uml per boot, median)
 #      UML_VFIO_CACHE (~/.cache/uml-vfio)
 #      BENCH_COLS=native,uml,... (default: all that apply)
 #      BENCH_V1, BENCH_V2, BENCH_V3: UML arguments of the columns uml_v1,
@@ -56,6 +57,7 @@ PINGS=${BENCH_PINGS:-100}
 TCP_SECS=${BENCH_TCP_SECS:-8}
 PROBES=${BENCH_PROBES:-7}
 IDLE_SECS=${BENCH_IDLE_SECS:-5}
+BOOT_REPS=${BENCH_BOOT_REPS:-3}
 # devices.sh: UML gets the nvme at 00:03.0, the virtio-net at 00:05.0,
 # the e1000e at 00:08.0 and the edu at 00:0a.0; L1's e1000e driver is for
 # 00:09.0 only, its irqtest.ko for the edu at 00:0b.0 (the rig binds the
@@ -221,7 +223,7 @@ run_boot() {
 	# mode pins all of a 4G UML there.
 	UML=$BC/ours/linux UML_ROOT=$BC/root L1_EXTRA=$BC/l1-extra RIG_MEM=6G \
 	RIG_DEVICES=$B/devices.sh RIG_L1_MODULES="nvme e1000e" \
-	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.mode=$MODE bench.cmds=$CMDS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES bench.idle=$IDLE_SECS bench.v1=${BENCH_V1:-} bench.v2=${BENCH_V2:-} bench.v3=${BENCH_V3:-}" \
+	RIG_APPEND="no_timer_check oops=panic rig.pass=$PASS_BDFS bench.mode=$MODE bench.cmds=$CMDS bench.boot=$n bench.rounds=$ROUNDS bench.cols=$COLS bench.runtime=$RUNTIME bench.pings=$PINGS bench.tcp=$TCP_SECS bench.probes=$PROBES bench.idle=$IDLE_SECS bench.bootreps=$BOOT_REPS bench.v1=${BENCH_V1:-} bench.v2=${BENCH_V2:-} bench.v3=${BENCH_V3:-}" \
 	RIG_BOOT_PROGRESS=0 PROGRESS_FD=3 PROGRESS_PREFIX="bench: " \
 		setsid "$T/rig/run-l1.sh" script "$log" "$BOOT_TIMEOUT" 3>&1 > /dev/null 2> "$log.err" &
 	pid=$!
