@@ -8,8 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <linux/vfio.h>
+#include <os.h>
 #include <um_malloc.h>
 
 #include "vfio_user.h"
@@ -691,7 +690,7 @@ int uml_vfio_user_reset_device(struct uml_vfio_user_device *dev)
 
 /* A device fd opened in a host thread of its own (uml_vfio_user_open_early()). */
 struct vfio_opener {
-	pthread_t thread;
+	struct os_helper_thread *td;
 	int group;
 	int fd;			/* the device fd or a negative errno */
 	char device[32];	/* "dddddddd:bb:ss.f" */
@@ -712,7 +711,7 @@ static int vfio_open_wait(struct vfio_opener *op)
 {
 	int fd;
 
-	pthread_join(op->thread, NULL);
+	os_join_helper_thread(op->td);
 	fd = op->fd;
 	kfree(op);
 	return fd;
@@ -727,8 +726,7 @@ static int vfio_open_wait(struct vfio_opener *op)
  * vfio-pci resets a device as it is opened; a function-level reset alone
  * waits 100 ms. Opened in a thread of its own, a device given at boot is
  * reset while UML boots on, and at the same time as the other devices.
- * uml_vfio_user_setup_device() waits for the thread. The thread blocks
- * every signal: UML's are for its main thread.
+ * uml_vfio_user_setup_device() waits for the thread.
  *
  * Return: 0, or a negative errno if no thread was started (then
  * uml_vfio_user_setup_device() opens the device itself).
@@ -737,7 +735,6 @@ int uml_vfio_user_open_early(struct uml_vfio_user_device *dev, int group,
 			     const char *device)
 {
 	struct vfio_opener *op;
-	sigset_t all, old;
 	int err;
 
 	op = uml_kmalloc(sizeof(*op), UM_GFP_KERNEL);
@@ -750,17 +747,10 @@ int uml_vfio_user_open_early(struct uml_vfio_user_device *dev, int group,
 		return -ENAMETOOLONG;
 	}
 
-	sigfillset(&all);
-	err = pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = os_run_helper_thread(&op->td, vfio_open_thread, op);
 	if (err) {
 		kfree(op);
-		return -err;
-	}
-	err = pthread_create(&op->thread, NULL, vfio_open_thread, op);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		kfree(op);
-		return -err;
+		return err;
 	}
 	dev->opener = op;
 	return 0;
